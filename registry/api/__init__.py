@@ -1,0 +1,78 @@
+"""JSON API v1: one error shape for every failure, `reason` a stable slug."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from flask import Flask, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from registry.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+_REASONS = {422: "validation-failed", 429: "rate-limited", 404: "not-found", 405: "method-not-allowed",
+            400: "bad-request", 500: "internal-error"}
+
+
+def reader_language() -> str:
+    return request.accept_languages.best_match(["zh", "en"], default="zh") or "zh"
+
+
+class RegistryApi(Api):
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        payload, code, headers = super().handle_http_exception(error)
+        payload.setdefault("reason", _REASONS.get(code, "http-error"))
+        if "message" not in payload:
+            if code == 422:
+                payload["message"] = ("请求数据不符合要求。" if reader_language() == "zh"
+                                      else "The request data is not valid.")
+            elif code == 429:
+                payload["message"] = ("查询过于频繁，请稍后再试。" if reader_language() == "zh"
+                                      else "Too many lookups; please try again later.")
+            else:
+                payload["message"] = error.description if code < 500 else "Internal error"
+        if code >= 500:
+            request_id = uuid.uuid4().hex[:12]
+            log.exception("unhandled error, request id %s", request_id, exc_info=error.__cause__ or error)
+            payload["message"] = f"Internal error (request id {request_id})"
+            payload["request_id"] = request_id
+        return payload, code, headers
+
+
+api = RegistryApi()
+
+
+def handle_domain_error(error: DomainError) -> Any:
+    status = error.status
+    payload: dict[str, Any] = {
+        "code": status,
+        "status": _status_name(status),
+        "message": error.message(reader_language()),
+        "reason": error.reason,
+    }
+    if error.field:
+        payload["field"] = error.field
+    return payload, status
+
+
+def _status_name(code: int) -> str:
+    from http import HTTPStatus
+
+    return HTTPStatus(code).phrase
+
+
+def init_app(app: Flask) -> None:
+    from registry.api.verify import blp as verify_blp
+
+    app.config.setdefault("API_TITLE", "Skill-level certification registry")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.1.0")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    api.init_app(app)
+    api.register_blueprint(verify_blp, url_prefix="/api/v1")
+    app.register_error_handler(DomainError, handle_domain_error)

@@ -1,0 +1,38 @@
+"""Settings: defaults overridden by REGISTRY_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("REGISTRY_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+# name -> (default, parser)
+_SETTINGS: dict[str, tuple[Any, Any]] = {
+    "DATABASE_URL": (f"sqlite:///{INSTANCE_DIR / 'registry.sqlite3'}", str),
+    "SECRET_KEY": (None, str),
+    "BASE_URL": ("http://127.0.0.1:5000", lambda v: v.rstrip("/")),
+    "SIGNING_KEY_FILE": (str(INSTANCE_DIR / "signing-key.pem"), str),
+    "SIGNING_KEY_PASSWORD": (None, str),
+    "VERIFY_RATE_LIMIT": ("10 per minute", str),
+    "RATELIMIT_STORAGE_URI": ("memory://", str),
+    "ENV": ("production", str),
+}
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105
+
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the Flask config from defaults, REGISTRY_* variables and explicit overrides (tests)."""
+    config: dict[str, Any] = {}
+    for name, (default, parse) in _SETTINGS.items():
+        raw = os.environ.get(f"REGISTRY_{name}")
+        config[name] = parse(raw) if raw is not None else default
+    config.update(overrides or {})
+    if not config["SECRET_KEY"]:
+        # Only for a laptop: create_app warns when this key is used outside development.
+        config["SECRET_KEY"] = DEVELOPMENT_SECRET
+    return config

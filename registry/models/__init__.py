@@ -1,0 +1,22 @@
+"""Tables, one module per aggregate; persistence only, no rules."""
+
+from registry.models.audit import AuditEvent
+from registry.models.batch import Batch, Candidate
+from registry.models.body import Body, ScopeEntry
+from registry.models.certificate import REVOCATION_REASONS, Certificate, Revocation, SerialCounter
+from registry.models.standard import PublishedStandard
+from registry.models.user import User
+
+__all__ = [
+    "REVOCATION_REASONS",
+    "AuditEvent",
+    "Batch",
+    "Body",
+    "Candidate",
+    "Certificate",
+    "PublishedStandard",
+    "Revocation",
+    "ScopeEntry",
+    "SerialCounter",
+    "User",
+]

@@ -1,0 +1,235 @@
+"""Filing evaluation bodies and their scope; suspension, reinstatement and withdrawal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from certificates import FieldError, validate_body_code, validate_province, validate_site_code, validate_uscc
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.models import Body, PublishedStandard, ScopeEntry
+from registry.services.actors import Actor, require_regulator
+from registry.services.audit import record_event
+from registry.services.validation import field_error, require_text
+
+
+@dataclass(frozen=True)
+class BodyFiling:
+    name: str
+    kind: str
+    credit_code: str
+    province: str
+    body_code: str
+    site_code: str
+    contact_name: str
+    contact_phone: str
+
+
+def file_body(session: Session, *, filing: BodyFiling, actor: Actor, now: datetime) -> Body:
+    """Record a body's 备案: every identifier checked, the number prefix unique."""
+    require_regulator(actor)
+    name = require_text(filing.name, "name", "备案名称", "filed name", 200)
+    if filing.kind not in ("Y", "S"):
+        raise InvalidInput(
+            "body-kind",
+            "机构类型必须为 Y（用人单位）或 S（社会培训评价组织）。",
+            "Body kind must be Y (employer) or S (social training-evaluation organisation).",
+            field="kind",
+        )
+    try:
+        credit_code = validate_uscc(filing.credit_code)
+        province = validate_province(filing.province)
+        body_code = validate_body_code(filing.body_code)
+        site_code = validate_site_code(filing.site_code)
+    except FieldError as err:
+        raise field_error(err) from err
+    body = Body(
+        name=name,
+        kind=filing.kind,
+        credit_code=credit_code,
+        province=province,
+        body_code=body_code,
+        site_code=site_code,
+        contact_name=require_text(filing.contact_name, "contact_name", "联系人", "contact name", 100),
+        contact_phone=require_text(filing.contact_phone, "contact_phone", "联系电话", "contact phone", 40),
+        filed_at=now,
+    )
+    _refuse_duplicates(session, body)
+    session.add(body)
+    session.flush()
+    record_event(
+        session, actor=actor, action="body.filed", object_type="body", object_id=body.id, now=now,
+        after={"name": body.name, "kind": body.kind, "credit_code": body.credit_code, "prefix": body.number_prefix},
+    )
+    try:
+        session.commit()
+    except IntegrityError as err:  # a concurrent filing took the code between our check and commit
+        session.rollback()
+        raise _duplicate_error() from err
+    return body
+
+
+def _refuse_duplicates(session: Session, body: Body) -> None:
+    if session.exec(select(Body.id).where(Body.credit_code == body.credit_code)).first() is not None:
+        raise InvalidInput(
+            "body-credit-code-taken",
+            f"统一社会信用代码 {body.credit_code} 已备案。",
+            f"Unified social credit code {body.credit_code} is already filed.",
+            field="credit_code",
+        )
+    same_prefix = select(Body.id).where(
+        Body.kind == body.kind,
+        Body.body_code == body.body_code,
+        Body.province == body.province,
+        Body.site_code == body.site_code,
+    )
+    if session.exec(same_prefix).first() is not None:
+        raise _duplicate_error(body.number_prefix)
+
+
+def _duplicate_error(prefix: str = "") -> InvalidInput:
+    return InvalidInput(
+        "body-prefix-taken",
+        f"证书编号前缀 {prefix} 已被其他机构使用（类型、机构代码、省份与站点代码的组合必须唯一）。",
+        f"Certificate number prefix {prefix} is used by another body (kind, body code, province and site "
+        "code must be unique together).",
+        field="site_code",
+    )
+
+
+def get_body(session: Session, body_id: int) -> Body:
+    body = session.get(Body, body_id)
+    if body is None:
+        raise NotFound("body-not-found", "未找到该评价机构。", "No such evaluation body.", field="body_id")
+    return body
+
+
+def add_scope(
+    session: Session,
+    *,
+    body_id: int,
+    occupation_code: str,
+    work_type: str | None,
+    levels: list[int],
+    valid_from: date,
+    valid_to: date,
+    actor: Actor,
+    now: datetime,
+) -> ScopeEntry:
+    """File a scope line; the occupation, 工种 and levels must exist in a published standard."""
+    require_regulator(actor)
+    body = get_body(session, body_id)
+    rows = session.exec(select(PublishedStandard).where(PublishedStandard.code == occupation_code)).all()
+    if not rows:
+        raise InvalidInput(
+            "scope-occupation-unknown",
+            f"职业编码 {occupation_code} 没有已发布的标准。",
+            f"Occupation code {occupation_code} has no published standard.",
+            field="occupation_code",
+        )
+    known_levels = {lv["digit"] for row in rows for lv in row.content["levels"]}
+    known_work_types = {wt for row in rows for wt in row.content["work_types"]}
+    bad_levels = sorted(set(levels) - known_levels)
+    if not levels or bad_levels:
+        raise InvalidInput(
+            "scope-level-unknown",
+            f"等级 {bad_levels or '（空）'} 不在该职业标准覆盖的等级 {sorted(known_levels)} 内。",
+            f"Levels {bad_levels or '(none)'} are not among the standard's levels {sorted(known_levels)}.",
+            field="levels",
+        )
+    if work_type is not None and work_type not in known_work_types:
+        raise InvalidInput(
+            "scope-work-type-unknown",
+            f"工种“{work_type}”不属于该职业标准。",
+            f"Work type '{work_type}' is not defined by this occupation's standard.",
+            field="work_type",
+        )
+    if valid_to < valid_from:
+        raise InvalidInput(
+            "scope-period", "有效期止不能早于有效期起。", "valid_to cannot be before valid_from.", field="valid_to"
+        )
+    entry = ScopeEntry(
+        body_id=body.id, occupation_code=occupation_code, work_type=work_type,
+        levels=sorted(set(levels), reverse=True), valid_from=valid_from, valid_to=valid_to,
+    )
+    session.add(entry)
+    session.flush()
+    record_event(
+        session, actor=actor, action="scope.added", object_type="body", object_id=body.id, now=now,
+        after=_scope_summary(entry),
+    )
+    session.commit()
+    return entry
+
+
+def withdraw_scope(session: Session, *, scope_id: int, actor: Actor, now: datetime) -> ScopeEntry:
+    require_regulator(actor)
+    entry = session.get(ScopeEntry, scope_id)
+    if entry is None:
+        raise NotFound("scope-not-found", "未找到该备案范围。", "No such scope entry.", field="scope_id")
+    if entry.withdrawn_at is not None:
+        raise Conflict("scope-already-withdrawn", "该备案范围已撤回。", "This scope entry is already withdrawn.")
+    before = _scope_summary(entry)
+    entry.withdrawn_at = now
+    record_event(
+        session, actor=actor, action="scope.withdrawn", object_type="body", object_id=entry.body_id, now=now,
+        before=before, after={**before, "withdrawn_at": now.isoformat()},
+    )
+    session.commit()
+    return entry
+
+
+def _scope_summary(entry: ScopeEntry) -> dict[str, object]:
+    return {
+        "scope_id": entry.id,
+        "occupation_code": entry.occupation_code,
+        "work_type": entry.work_type,
+        "levels": list(entry.levels),
+        "valid_from": entry.valid_from.isoformat(),
+        "valid_to": entry.valid_to.isoformat(),
+    }
+
+
+# status change -> (allowed from, new status, audit action)
+_TRANSITIONS = {
+    "suspend": (("active",), "suspended", "body.suspended"),
+    "reinstate": (("suspended",), "active", "body.reinstated"),
+    "withdraw": (("active", "suspended"), "withdrawn", "body.withdrawn"),
+}
+_STATUS_ZH = {"active": "正常", "suspended": "暂停", "withdrawn": "已退出"}
+
+
+def change_body_status(
+    session: Session, *, body_id: int, change: str, reason: str, actor: Actor, now: datetime
+) -> Body:
+    """Suspend, reinstate or withdraw a body; each needs a reason and is audited."""
+    require_regulator(actor)
+    allowed_from, new_status, action = _TRANSITIONS[change]
+    reason = require_text(reason, "reason", "原因", "reason", 500)
+    body = get_body(session, body_id)
+    if body.status not in allowed_from:
+        raise Conflict(
+            f"body-cannot-{change}",
+            f"机构当前状态为“{_STATUS_ZH[body.status]}”，不能执行此操作。",
+            f"The body is {body.status}; it cannot be {new_status} from that state.",
+            field="status",
+        )
+    before = {"status": body.status, "reason": body.status_reason}
+    body.status, body.status_reason, body.status_changed_at = new_status, reason, now
+    record_event(
+        session, actor=actor, action=action, object_type="body", object_id=body.id, now=now,
+        before=before, after={"status": new_status, "reason": reason},
+    )
+    session.commit()
+    return body
+
+
+def list_bodies(session: Session) -> list[Body]:
+    return list(session.exec(select(Body).order_by(Body.id)))
+
+
+def scope_of(session: Session, body_id: int) -> list[ScopeEntry]:
+    return list(session.exec(select(ScopeEntry).where(ScopeEntry.body_id == body_id).order_by(ScopeEntry.id)))

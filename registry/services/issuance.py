@@ -1,0 +1,168 @@
+"""Approval and issuance: one signed certificate per passed candidate, all or nothing, idempotent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
+
+import standards
+from certificates import ID_TYPES, CertificateNumber, Signer
+from certificates.record import NO_WORK_TYPE, CertificateRecord
+from registry.errors import NotFound
+from registry.models import AuditEvent, Batch, Body, Candidate, Certificate, PublishedStandard
+from registry.services.actors import Actor
+from registry.services.audit import record_event
+from registry.services.batches import candidates_of, get_batch, require_active_body, require_second_person
+from registry.services.numbering import allocate_serials
+
+# Certificates are dated in China's civil time, whatever the server's clock zone.
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def approve_batch(
+    session: Session, *, batch_id: int, approved_by: Actor, signer: Signer, now: datetime
+) -> list[Certificate]:
+    """Approve a submitted batch and issue its certificates in the same transaction.
+
+    Retrying after success returns the certificates already issued, never new ones.
+    """
+    batch = get_batch(session, batch_id, for_update=True)
+    if batch.status == "issued":
+        return certificates_of_batch(session, batch_id)
+    require_second_person(batch, approved_by)
+    body = session.get(Body, batch.body_id)
+    assert body is not None  # noqa: S101  (foreign key)
+    require_active_body(body.status)
+    candidates = candidates_of(session, batch_id)
+    passed = [c for c in candidates if c.passed]
+    try:
+        issued = _issue(session, batch=batch, body=body, candidates=passed, actor=approved_by, signer=signer,
+                        now=now)
+        batch.status, batch.decided_by, batch.decided_at = "issued", approved_by.user_id, now
+        record_event(
+            session, actor=approved_by, action="batch.approved", object_type="batch", object_id=batch.id,
+            now=now, before={"status": "submitted"},
+            after={"status": "issued", "certificates": len(issued), "failed": len(candidates) - len(passed)},
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return certificates_of_batch(session, batch_id)
+
+
+def _issue(
+    session: Session,
+    *,
+    batch: Batch,
+    body: Body,
+    candidates: list[Candidate],
+    actor: Actor,
+    signer: Signer,
+    now: datetime,
+) -> list[dict[str, object]]:
+    if not candidates:
+        return []
+    standard = session.get(PublishedStandard, batch.standard_id)
+    assert standard is not None  # noqa: S101  (foreign key)
+    issued_on = now.astimezone(CHINA).date()
+    first = allocate_serials(
+        session, prefix=body.number_prefix, year=issued_on.year, level=batch.level, count=len(candidates)
+    )
+    rows: list[dict[str, object]] = []
+    for offset, candidate in enumerate(candidates):
+        number = CertificateNumber(
+            kind=body.kind, body_code=body.body_code, province=body.province, site_code=body.site_code,
+            year=issued_on.year, level=batch.level, serial=first + offset,
+        )
+        record = CertificateRecord(
+            number=number.text,
+            holder_name=candidate.name,
+            id_type=candidate.id_type,
+            id_type_label=ID_TYPES[candidate.id_type][0],
+            id_number=candidate.id_number,
+            occupation_code=standard.code,
+            occupation_name=standard.name,
+            work_type=batch.work_type or NO_WORK_TYPE,
+            level=batch.level,
+            level_label=standards.level_label(batch.level),
+            standard=f"{standard.code}@{standard.version}",
+            standard_title=standard.title,
+            body_name=body.name,
+            body_credit_code=body.credit_code,
+            assessed_on=batch.assessed_on,
+            issued_on=issued_on,
+        )
+        rows.append(
+            certificate_row(record, number, body_id=body.id, batch_id=batch.id, candidate_id=candidate.id,
+                            signer=signer, now=now)
+        )
+    session.execute(insert(Certificate), rows)
+    session.execute(
+        insert(AuditEvent),
+        [
+            {"occurred_at": now, "actor": actor.label, "action": "certificate.issued", "object_type": "certificate",
+             "object_id": row["number"], "before": None, "after": {"batch_id": batch.id, "key_id": row["key_id"]}}
+            for row in rows
+        ],
+    )
+    return rows
+
+
+def certificate_row(
+    record: CertificateRecord,
+    number: CertificateNumber,
+    *,
+    body_id: int | None,
+    batch_id: int | None,
+    candidate_id: int | None,
+    signer: Signer,
+    now: datetime,
+) -> dict[str, object]:
+    """The column values of a certificate: the frozen record and the signature over it."""
+    data = record.to_dict()
+    return {
+        "number": number.text,
+        "prefix": number.prefix,
+        "year": number.year,
+        "level": number.level,
+        "serial": number.serial,
+        "body_id": body_id,
+        "batch_id": batch_id,
+        "candidate_id": candidate_id,
+        "holder_name": record.holder_name,
+        "id_type": record.id_type,
+        "id_number": record.id_number,
+        "occupation_code": record.occupation_code,
+        "issued_on": record.issued_on,
+        "issued_at": now,
+        "record": data,
+        "key_id": signer.key_id,
+        "signature": signer.sign(data),
+        "status": "valid",
+        "supersedes_id": None,
+    }
+
+
+def certificates_of_batch(session: Session, batch_id: int) -> list[Certificate]:
+    return list(
+        session.exec(select(Certificate).where(Certificate.batch_id == batch_id).order_by(col(Certificate.serial)))
+    )
+
+
+def get_certificate(session: Session, number: str) -> Certificate:
+    cert = session.exec(select(Certificate).where(Certificate.number == number.strip().upper())).first()
+    if cert is None:
+        raise NotFound("certificate-not-found", f"未找到证书 {number}。", f"No certificate {number}.",
+                           field="number")
+    return cert
+
+
+def list_certificates(session: Session, *, limit: int | None = None) -> list[Certificate]:
+    query = select(Certificate).order_by(col(Certificate.id))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query))

@@ -1,0 +1,114 @@
+"""Approval issues one signed certificate per passed candidate, all or nothing, idempotent."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from certificates import parse_number, verify_record
+from registry.errors import Conflict, Forbidden
+from registry.models import AuditEvent, Batch, Certificate, SerialCounter
+from registry.services import issuance
+from registry.services.actors import SYSTEM
+from registry.services.bodies import change_body_status
+from tests import factories as f
+
+
+@pytest.fixture
+def setup(session: Session):
+    f.publish_catalogue(session)
+    body = f.body(session)
+    assessor = f.staff(session, body, "assessor")
+    supervisor = f.staff(session, body, "supervisor")
+    return body, assessor, supervisor
+
+
+def test_approval_issues_numbered_signed_certificates_for_passed_candidates(session, setup, signer):
+    body, assessor, supervisor = setup
+    batch = f.submitted_batch(session, body, assessor, count=6, failing={1, 4})
+
+    certs = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+
+    assert len(certs) == 4
+    assert [c.number for c in certs] == [f"{body.number_prefix}264{s:06d}" for s in range(1, 5)]
+    for cert in certs:
+        number = parse_number(cert.number)
+        assert (number.kind, number.year, number.level) == ("S", 2026, 4)
+        assert cert.record["title"] == "职业技能等级证书"
+        assert cert.record["level_label"] == "四级/中级工"
+        assert cert.record["work_type"] == "--"
+        assert cert.record["body_name"] == body.name
+        assert verify_record(signer.public_key, cert.record, cert.signature)
+    assert session.get(Batch, batch.id).status == "issued"
+
+
+def test_retrying_approval_returns_the_same_certificates(session, setup, signer):
+    body, assessor, supervisor = setup
+    batch = f.submitted_batch(session, body, assessor, count=3)
+    first = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+    again = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+    assert [c.number for c in again] == [c.number for c in first]
+    assert session.exec(select(func.count()).select_from(Certificate)).one() == 3
+
+
+def test_the_submitter_cannot_approve_their_own_batch(session, setup, signer):
+    body, assessor, _ = setup
+    batch = f.submitted_batch(session, body, assessor, count=2)
+    with pytest.raises(Forbidden) as err:
+        issuance.approve_batch(session, batch_id=batch.id, approved_by=assessor, signer=signer, now=f.NOW)
+    assert err.value.reason == "role-required"
+
+
+def test_a_suspended_body_cannot_issue(session, setup, signer):
+    body, assessor, supervisor = setup
+    batch = f.submitted_batch(session, body, assessor, count=2)
+    change_body_status(session, body_id=body.id, change="suspend", reason="督导发现问题", actor=SYSTEM, now=f.NOW)
+    with pytest.raises(Forbidden) as err:
+        issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+    assert err.value.reason == "body-not-active"
+    assert session.exec(select(func.count()).select_from(Certificate)).one() == 0
+
+
+class ExplodingSigner:
+    """Signs `fail_after` records, then fails, as a crash midway through a batch would."""
+
+    def __init__(self, signer, fail_after: int) -> None:
+        self._signer, self._left = signer, fail_after
+        self.key_id = signer.key_id
+
+    def sign(self, record):
+        if self._left == 0:
+            raise RuntimeError("injected failure midway through issuance")
+        self._left -= 1
+        return self._signer.sign(record)
+
+
+def test_a_failure_midway_leaves_nothing_half_written(session, setup, signer):
+    body, assessor, supervisor = setup
+    batch = f.submitted_batch(session, body, assessor, count=5)
+    events_before = session.exec(select(func.count()).select_from(AuditEvent)).one()
+
+    with pytest.raises(RuntimeError, match="injected"):
+        issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor,
+                               signer=ExplodingSigner(signer, 3), now=f.NOW)
+
+    session.expire_all()
+    assert session.get(Batch, batch.id).status == "submitted"
+    assert session.exec(select(func.count()).select_from(Certificate)).one() == 0
+    assert session.exec(select(SerialCounter)).all() == [] or all(
+        c.last_serial == 0 for c in session.exec(select(SerialCounter))
+    )
+    assert session.exec(select(func.count()).select_from(AuditEvent)).one() == events_before
+
+    # The retry completes the batch, numbering from 1: the aborted attempt left no gap.
+    certs = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+    assert [parse_number(c.number).serial for c in certs] == [1, 2, 3, 4, 5]
+
+
+def test_approving_a_draft_is_refused(session, setup, signer):
+    body, assessor, supervisor = setup
+    batch = f.open_batch(session, body, assessor)
+    with pytest.raises(Conflict) as err:
+        issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+    assert err.value.reason == "batch-not-submitted"
