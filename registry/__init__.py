@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask
 
 from registry import api, db
-from registry.config import DEVELOPMENT_SECRET, INSTANCE_DIR, load_config
+from registry.config import INSTANCE_DIR, load_config
 from registry.limits import limiter
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.update(load_config(config))
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    if app.config["SECRET_KEY"] == DEVELOPMENT_SECRET and app.config["ENV"] == "production":
-        logging.getLogger(__name__).warning("REGISTRY_SECRET_KEY is not set: using the development key")
     db.init_app(app)
     limiter.init_app(app)
     api.init_app(app)

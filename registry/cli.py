@@ -148,11 +148,19 @@ def certificates_list(limit: int | None) -> None:
 @main.command()
 def demo() -> None:
     """Load demo data (idempotent) and print logins and certificates to try."""
-    from registry.demo import load_demo
-    from registry.keys import signer_for
+    from sqlmodel import Session
 
-    try:
-        summary = load_demo(get_session(), signer=signer_for(current_app), now=_now())
-    except DomainError as err:
-        _fail(err)
+    from registry.keys import signer_for
+    from registry.services.demo import load_demo
+
+    signer = signer_for(current_app)
+    # One outer transaction: the services' commits become savepoints, so the demo loads whole or not at all.
+    with current_app.extensions["registry.engine"].connect() as connection, connection.begin():
+        session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            summary = load_demo(session, signer=signer, now=_now())
+        except DomainError as err:
+            _fail(err)
+        finally:
+            session.close()
     click.echo(summary)

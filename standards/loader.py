@@ -162,7 +162,7 @@ class _Reader:
         for i, item in enumerate(value):
             data = self.table(item, f"{field}[{i}]", ("kind",), ("pass_mark",))
             kind = data["kind"]
-            if kind not in COMPONENT_KINDS:
+            if not isinstance(kind, str) or kind not in COMPONENT_KINDS:
                 self.fail(f"{field}[{i}].kind", "kind", got=_show(kind), kinds=", ".join(COMPONENT_KINDS))
             if kind in found:
                 self.fail(f"{field}[{i}].kind", "kind-twice", got=kind)

@@ -23,6 +23,7 @@ class VerifyRequestSchema(Schema):
     )
     name = fields.String(
         required=True,
+        error_messages={"required": "姓名必填 / name is required."},
         validate=validate.Length(min=1, max=64, error="姓名为 1-64 个字符 / Name must be 1-64 characters."),
         metadata={"description": "姓名, as printed on the certificate", "example": "张伟"},
     )

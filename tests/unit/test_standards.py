@@ -87,7 +87,13 @@ def without_levels(text: str) -> str:
 
 def test_five_levels_lowest_first_with_certificate_wording() -> None:
     assert list(LEVELS) == [5, 4, 3, 2, 1]
-    assert [level_label(d) for d in LEVELS] == ["五级/初级工", "四级/中级工", "三级/高级工", "二级/技师", "一级/高级技师"]
+    assert [level_label(d) for d in LEVELS] == [
+        "五级/初级工",
+        "四级/中级工",
+        "三级/高级工",
+        "二级/技师",
+        "一级/高级技师",
+    ]
     assert level_label(3, lang="en") == "Level 3 / Senior Worker"
     assert level_label(1, "en") == "Level 1 / Senior Technician"
     assert LEVELS[2].title_zh == "技师" and LEVELS[4].title_en == "Intermediate Worker"
@@ -199,7 +205,8 @@ def test_content_is_plain_json_without_source_or_hash(tmp_path: Path) -> None:
 def test_hash_ignores_layout_and_comments(tmp_path: Path) -> None:
     original = load_file(write(tmp_path / "a")).content_hash
     relaid = "# 注释\n\n" + VALID.replace(" = ", "   =   ").replace("\n[[levels]]", "\n\n# 等级\n[[levels]]")
-    reordered_keys = sub(('name_en = "Electrician"\n', ""), ('notes = "测试用"\n', 'notes = "测试用"\nname_en = "Electrician"\n'))
+    moved = ('notes = "测试用"\n', 'notes = "测试用"\nname_en = "Electrician"\n')
+    reordered_keys = sub(('name_en = "Electrician"\n', ""), moved)
     assert load_file(write(tmp_path / "b", relaid)).content_hash == original
     assert load_file(write(tmp_path / "c", reordered_keys(VALID))).content_hash == original
 
@@ -233,6 +240,9 @@ def test_stored_content_rebuilds_the_same_version_and_tampering_is_caught(tmp_pa
 
 
 # --- validation: each rule refused, naming the file and the field --------------------------------------
+
+KIND = "levels[0].components[1].kind"
+PASS_MARK = "levels[1].components[1].pass_mark"
 
 REFUSALS: list[tuple[str, Callable[[str], str], str, str]] = [
     ("code-missing", sub(('code = "6-31-01-03"\n', "")), "code", "standard-field-missing"),
@@ -280,22 +290,20 @@ REFUSALS: list[tuple[str, Callable[[str], str], str, str]] = [
         "levels[1].components",
         "standard-components-wrong",
     ),
-    ("kind-unknown", sub(('{ kind = "skill" }', '{ kind = "practice" }')), "levels[0].components[1].kind",
-     "standard-components-wrong"),
-    ("kind-twice", sub(('{ kind = "skill" }', '{ kind = "theory" }')), "levels[0].components[1].kind",
-     "standard-components-wrong"),
-    ("pass-mark-101", sub(("pass_mark = 62", "pass_mark = 101")), "levels[1].components[1].pass_mark",
-     "standard-field-invalid"),
-    ("pass-mark-negative", sub(("pass_mark = 62", "pass_mark = -1")), "levels[1].components[1].pass_mark",
-     "standard-field-invalid"),
-    ("pass-mark-float", sub(("pass_mark = 62", "pass_mark = 62.0")), "levels[1].components[1].pass_mark",
-     "standard-field-invalid"),
-    ("pass-mark-text", sub(("pass_mark = 62", 'pass_mark = "62"')), "levels[1].components[1].pass_mark",
-     "standard-field-invalid"),
-    ("pass-mark-bool", sub(("pass_mark = 62", "pass_mark = true")), "levels[1].components[1].pass_mark",
-     "standard-field-invalid"),
-    ("component-key-typo", sub(("pass_mark = 63", "passmark = 63")), "levels[1].components[2].passmark",
-     "standard-field-unknown"),
+    ("kind-unknown", sub(('{ kind = "skill" }', '{ kind = "practice" }')), KIND, "standard-components-wrong"),
+    ("kind-list", sub(('{ kind = "skill" }', '{ kind = ["skill"] }')), KIND, "standard-components-wrong"),
+    ("kind-twice", sub(('{ kind = "skill" }', '{ kind = "theory" }')), KIND, "standard-components-wrong"),
+    ("pass-mark-101", sub(("pass_mark = 62", "pass_mark = 101")), PASS_MARK, "standard-field-invalid"),
+    ("pass-mark-negative", sub(("pass_mark = 62", "pass_mark = -1")), PASS_MARK, "standard-field-invalid"),
+    ("pass-mark-float", sub(("pass_mark = 62", "pass_mark = 62.0")), PASS_MARK, "standard-field-invalid"),
+    ("pass-mark-text", sub(("pass_mark = 62", 'pass_mark = "62"')), PASS_MARK, "standard-field-invalid"),
+    ("pass-mark-bool", sub(("pass_mark = 62", "pass_mark = true")), PASS_MARK, "standard-field-invalid"),
+    (
+        "component-key-typo",
+        sub(("pass_mark = 63", "passmark = 63")),
+        "levels[1].components[2].passmark",
+        "standard-field-unknown",
+    ),
 ]
 
 
@@ -389,8 +397,14 @@ LEVEL_2 = Level(2, ("途径",), tuple(Component.of(kind, 62) for kind in COMPONE
 
 @pytest.mark.parametrize(
     ("theory", "skill", "passed", "failed"),
-    [(60, 60, True, ()), (59, 60, False, ("theory",)), (60, 59, False, ("skill",)), (0, 100, False, ("theory",)),
-     (100, 100, True, ()), (59, 59, False, ("theory", "skill"))],
+    [
+        (60, 60, True, ()),
+        (59, 60, False, ("theory",)),
+        (60, 59, False, ("skill",)),
+        (0, 100, False, ("theory",)),
+        (100, 100, True, ()),
+        (59, 59, False, ("theory", "skill")),
+    ],
 )
 def test_pass_needs_every_component_at_the_pass_mark(
     theory: int, skill: int, passed: bool, failed: tuple[str, ...]
