@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 
 import pytest
@@ -57,7 +56,8 @@ def _edited_copy(tmp_path, source, replacements, name=None):
 
 def test_changing_a_published_version_is_refused_and_nothing_else_lands(session, tmp_path):
     f.publish_catalogue(session)
-    changed = _edited_copy(tmp_path, ELECTRICIAN, [('{ kind = "skill", pass_mark = 60 }', '{ kind = "skill", pass_mark = 55 }')])
+    changed = _edited_copy(tmp_path, ELECTRICIAN,
+                           [('{ kind = "skill", pass_mark = 60 }', '{ kind = "skill", pass_mark = 55 }')])
     newer = _edited_copy(tmp_path, ELECTRICIAN, [("version = 2018", "version = 2024"), ("2018年版）", "2024年版）"),
                                                    ("effective_from = 2018-12-26", "effective_from = 2025-03-01")],
                          name="6-31-01-03@2024.toml")
