@@ -28,6 +28,7 @@ run: install
 lint: install-test
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
+	$(BIN)/mypy registry certificates standards
 
 ## Install the test extras, then lint, check models against migrations, and run every test
 test: lint

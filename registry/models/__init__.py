@@ -1,5 +1,6 @@
 """Tables, one module per aggregate; persistence only, no rules."""
 
+from registry.models._types import pk
 from registry.models.audit import AuditEvent
 from registry.models.batch import Batch, Candidate
 from registry.models.body import Body, ScopeEntry
@@ -19,4 +20,5 @@ __all__ = [
     "ScopeEntry",
     "SerialCounter",
     "User",
+    "pk",
 ]

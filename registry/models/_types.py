@@ -38,3 +38,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def pk(row: Any) -> int:
+    """The primary key of a stored row (SQLModel types it optional until the database assigns it)."""
+    value = row.id
+    if value is None:
+        raise ValueError(f"{type(row).__name__} has no primary key yet: flush it first")
+    return int(value)

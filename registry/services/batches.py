@@ -6,12 +6,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 import standards
 from certificates import FieldError, normalize_id, validate_name
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound
-from registry.models import Batch, Candidate, ScopeEntry
+from registry.models import Batch, Candidate, ScopeEntry, pk
 from registry.services.actors import Actor, require_body_role
 from registry.services.audit import record_event
 from registry.services.bodies import get_body
@@ -77,8 +77,8 @@ def open_batch(
             field="level",
         )
     batch = Batch(
-        body_id=body_id, standard_id=row.id, level=level, work_type=work_type, assessed_on=assessed_on,
-        place=require_text(place, "place", "考核地点", "place", 200), created_by=actor.user_id, created_at=now,
+        body_id=body_id, standard_id=pk(row), level=level, work_type=work_type, assessed_on=assessed_on,
+        place=require_text(place, "place", "考核地点", "place", 200), created_by=_user_id(actor), created_at=now,
     )
     session.add(batch)
     session.flush()
@@ -89,6 +89,12 @@ def open_batch(
     )
     session.commit()
     return batch
+
+
+def _user_id(actor: Actor) -> int:
+    if actor.user_id is None:
+        raise Forbidden("staff-only", "此操作须由机构人员执行。", "Only body staff may do this.", field="actor")
+    return actor.user_id
 
 
 def _level_text(level: int) -> str:
@@ -184,7 +190,7 @@ def _candidate_row(batch: Batch, level: standards.Level, data: CandidateInput) -
         raise field_error(err) from err
     scores = check_scores(level, data.scores)
     return Candidate(
-        batch_id=batch.id, name=name, id_type=data.id_type, id_number=id_number, scores=scores,
+        batch_id=pk(batch), name=name, id_type=data.id_type, id_number=id_number, scores=scores,
         passed=standards.evaluate(level, scores).passed,
     )
 
@@ -247,7 +253,7 @@ def _require_editable(batch: Batch) -> None:
 
 
 def candidates_of(session: Session, batch_id: int) -> list[Candidate]:
-    return list(session.exec(select(Candidate).where(Candidate.batch_id == batch_id).order_by(Candidate.id)))
+    return list(session.exec(select(Candidate).where(Candidate.batch_id == batch_id).order_by(col(Candidate.id))))
 
 
 def submit_batch(session: Session, *, batch_id: int, actor: Actor, now: datetime) -> Batch:
@@ -301,7 +307,7 @@ def return_batch(session: Session, *, batch_id: int, reason: str, actor: Actor, 
 
 
 def list_batches(session: Session, *, body_id: int | None = None, status: str | None = None) -> list[Batch]:
-    query = select(Batch).order_by(Batch.id)
+    query = select(Batch).order_by(col(Batch.id))
     if body_id is not None:
         query = query.where(Batch.body_id == body_id)
     if status is not None:

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certificates import FieldError, validate_body_code, validate_province, validate_site_code, validate_uscc
 from registry.errors import Conflict, InvalidInput, NotFound
-from registry.models import Body, PublishedStandard, ScopeEntry
+from registry.models import Body, PublishedStandard, ScopeEntry, pk
 from registry.services.actors import Actor, require_regulator
 from registry.services.audit import record_event
 from registry.services.validation import field_error, require_text
@@ -152,7 +152,7 @@ def add_scope(
             "scope-period", "有效期止不能早于有效期起。", "valid_to cannot be before valid_from.", field="valid_to"
         )
     entry = ScopeEntry(
-        body_id=body.id, occupation_code=occupation_code, work_type=work_type,
+        body_id=pk(body), occupation_code=occupation_code, work_type=work_type,
         levels=sorted(set(levels), reverse=True), valid_from=valid_from, valid_to=valid_to,
     )
     session.add(entry)
@@ -228,8 +228,8 @@ def change_body_status(
 
 
 def list_bodies(session: Session) -> list[Body]:
-    return list(session.exec(select(Body).order_by(Body.id)))
+    return list(session.exec(select(Body).order_by(col(Body.id))))
 
 
 def scope_of(session: Session, body_id: int) -> list[ScopeEntry]:
-    return list(session.exec(select(ScopeEntry).where(ScopeEntry.body_id == body_id).order_by(ScopeEntry.id)))
+    return list(session.exec(select(ScopeEntry).where(ScopeEntry.body_id == body_id).order_by(col(ScopeEntry.id))))

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from certificates import Signer, make_foreign_permanent_id, make_resident_id, make_uscc
 from registry.errors import InvalidInput
-from registry.models import Certificate, PublishedStandard, User
+from registry.models import Certificate, PublishedStandard, User, pk
 from registry.services import batches as batch_service
 from registry.services import bodies as body_service
 from registry.services.actors import SYSTEM, Actor
@@ -90,16 +90,16 @@ def _create(session: Session, *, signer: Signer, now: datetime) -> None:
         body = body_service.file_body(session, actor=SYSTEM, now=now, filing=body_service.BodyFiling(
             name=spec.name, kind=spec.kind, credit_code=make_uscc(spec.credit17), province=spec.province,
             body_code=spec.body_code, site_code=spec.site_code, contact_name=spec.contact, contact_phone=spec.phone))
-        body_ids[spec.key] = body.id
+        body_ids[spec.key] = pk(body)
         for code, work_type, levels in spec.scope:
-            body_service.add_scope(session, body_id=body.id, occupation_code=code, work_type=work_type,
+            body_service.add_scope(session, body_id=pk(body), occupation_code=code, work_type=work_type,
                                    levels=list(levels), valid_from=date(2024, 1, 1), valid_to=date(2028, 12, 31),
                                    actor=SYSTEM, now=now)
         staff[spec.key] = {}
         for role, title in (("body_admin", "机构管理员"), ("assessor", "考评员"), ("supervisor", "质量督导员")):
             user = create_user(session, username=f"{spec.key}-{role.replace('_', '-')}",
                                display_name=f"{_name(rng)}（{title}）", password=DEMO_PASSWORD, role=role,
-                               body_id=body.id, actor=SYSTEM, now=now)
+                               body_id=pk(body), actor=SYSTEM, now=now)
             staff[spec.key][role] = Actor.of(user)
     people = 0
     for key, code, level, work_type, assessed_on, count, failing, state in BATCHES:
@@ -112,16 +112,16 @@ def _create(session: Session, *, signer: Signer, now: datetime) -> None:
         kinds = ("theory", "skill", "review") if level <= 2 else ("theory", "skill")
         candidates = [_candidate(rng, people + i, kinds, fail=i < failing) for i in range(count)]
         people += count
-        batch_service.add_candidates(session, batch_id=batch.id, candidates=candidates, actor=team["assessor"],
+        batch_service.add_candidates(session, batch_id=pk(batch), candidates=candidates, actor=team["assessor"],
                                      now=now)
         if state == "draft":
             continue
-        batch_service.submit_batch(session, batch_id=batch.id, actor=team["assessor"], now=now)
+        batch_service.submit_batch(session, batch_id=pk(batch), actor=team["assessor"], now=now)
         if state == "returned":
-            batch_service.return_batch(session, batch_id=batch.id, actor=team["supervisor"], now=now,
+            batch_service.return_batch(session, batch_id=pk(batch), actor=team["supervisor"], now=now,
                                        reason="技能考核评分表缺少考评员签字，请补正后重新提交。")
         elif state == "issued":
-            approve_batch(session, batch_id=batch.id, approved_by=team["supervisor"], signer=signer, now=now)
+            approve_batch(session, batch_id=pk(batch), approved_by=team["supervisor"], signer=signer, now=now)
     issued = session.exec(select(Certificate).order_by(col(Certificate.id))).all()
     revoke_certificate(session, number=issued[30].number, reason="fraud", note="申报材料中的工作年限证明系伪造。",
                        actor=staff["s"]["supervisor"], now=now)

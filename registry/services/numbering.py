@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.errors import Conflict
 from registry.models import SerialCounter
@@ -27,9 +27,9 @@ def allocate_serials(session: Session, *, prefix: str, year: int, level: int, co
     )
     last = session.execute(
         update(SerialCounter)
-        .where(SerialCounter.prefix == prefix, SerialCounter.year == year, SerialCounter.level == level)
+        .where(col(SerialCounter.prefix) == prefix, col(SerialCounter.year) == year, col(SerialCounter.level) == level)
         .values(last_serial=SerialCounter.last_serial + count)
-        .returning(SerialCounter.last_serial)
+        .returning(col(SerialCounter.last_serial))
     ).scalar_one()
     if last > MAX_SERIAL:
         raise Conflict(

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from certificates import ID_TYPES, CertificateNumber, FieldError, Signer, normalize_id, validate_name
 from certificates.record import CertificateRecord
 from registry.errors import Conflict, Forbidden, InvalidInput
-from registry.models import REVOCATION_REASONS, Body, Certificate, Revocation
+from registry.models import REVOCATION_REASONS, Body, Certificate, Revocation, pk
 from registry.services.actors import Actor
 from registry.services.audit import record_event
 from registry.services.batches import require_active_body
@@ -61,7 +61,7 @@ def revoke_certificate(
                            "A note is required when the reason is 'other'.", field="note")
     _require_valid(cert)
     cert.status = "revoked"
-    revocation = Revocation(certificate_id=cert.id, reason=reason, note=note[:1000], revoked_by=actor.user_id,
+    revocation = Revocation(certificate_id=pk(cert), reason=reason, note=note[:1000], revoked_by=actor.user_id,
                             revoked_at=now)
     session.add(revocation)
     record_event(

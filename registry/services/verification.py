@@ -9,7 +9,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from certificates import KeyRing, mask_id
-from registry.models import REVOCATION_REASONS, Certificate, Revocation
+from registry.models import REVOCATION_REASONS, Certificate, Revocation, pk
 from registry.services.issuance import CHINA
 
 
@@ -72,7 +72,7 @@ def _results(session: Session, certs: list[Certificate], keyring: KeyRing) -> li
     results = []
     for cert in certs:
         record = cert.record
-        revocation = revocations.get(cert.id)
+        revocation = revocations.get(pk(cert))
         reason = revocation.reason if revocation else None
         results.append(
             VerificationResult(
@@ -94,7 +94,7 @@ def _results(session: Session, certs: list[Certificate], keyring: KeyRing) -> li
                 revocation_reason=reason,
                 revocation_reason_zh=REVOCATION_REASONS[reason][0] if reason else None,
                 revocation_reason_en=REVOCATION_REASONS[reason][1] if reason else None,
-                superseded_by=successors.get(cert.id),
+                superseded_by=successors.get(pk(cert)),
             )
         )
     return results
