@@ -235,4 +235,6 @@ def _cell(value: object) -> str:
 
 
 def machine() -> str:
-    return f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))})"
+    """CPU count and the load average: other work on a small machine shows in the figures."""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}, load average {load})"

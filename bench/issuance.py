@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> None:
             rows.append((backend, size, seconds, rate, signing_rate, rate / signing_rate))
     print()
     print_table(("backend", "batch size", "seconds", "certificates/s", "signing alone/s", "issuance/signing"), rows)
+    print(f"at the end: {machine()}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from registry import create_app
 from registry.db import get_session
 from registry.errors import DomainError
 from registry.keys import init_signing_key
+from registry.services import bodies as body_service
 from registry.services import standards as standards_service
 from registry.services.actors import SYSTEM
 from registry.services.issuance import CHINA, list_certificates
@@ -130,6 +131,78 @@ def users_create(username: str, display_name: str, role: str, body_id: int | Non
     except DomainError as err:
         _fail(err)
     click.echo(f"created {user.role} {user.username}")
+
+
+@main.group()
+def bodies() -> None:
+    """Evaluation bodies (the regulator's filing work, from the command line)."""
+
+
+@bodies.command("list")
+def bodies_list() -> None:
+    """One body per line: id, number prefix, kind, status, filed name."""
+    for body in body_service.list_bodies(get_session()):
+        click.echo(f"{body.id}\t{body.number_prefix}\t{body.kind}\t{body.status}\t{body.name}")
+
+
+@bodies.command("file")
+@click.option("--name", required=True, help="Filed name (备案名称), exactly as it will print.")
+@click.option("--kind", type=click.Choice(["Y", "S"]), required=True, help="Y employer, S social organisation.")
+@click.option("--credit-code", required=True, help="统一社会信用代码 (18 characters).")
+@click.option("--province", required=True, help="Two-digit GB/T 2260 province code, e.g. 44.")
+@click.option("--body-code", required=True, help="Four digits; 0000 when first filed with a province.")
+@click.option("--site-code", required=True, help="Six-digit site code assigned by the province.")
+@click.option("--contact-name", required=True)
+@click.option("--contact-phone", required=True)
+def bodies_file(**options: str) -> None:
+    """File (备案) an evaluation body."""
+    try:
+        body = body_service.file_body(get_session(), filing=body_service.BodyFiling(**options), actor=SYSTEM,
+                                      now=_now())
+    except DomainError as err:
+        _fail(err)
+    click.echo(f"filed body {body.id}: {body.name} (certificate prefix {body.number_prefix})")
+
+
+@bodies.command("scope")
+@click.argument("body_id", type=int)
+@click.option("--occupation", "occupation_code", required=True, help="Occupation code X-XX-XX-XX.")
+@click.option("--work-type", default=None, help="工种; omit to cover every 工种 of the occupation.")
+@click.option("--levels", required=True, help="Comma-separated level digits, e.g. 5,4,3.")
+@click.option("--valid-from", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--valid-to", type=click.DateTime(["%Y-%m-%d"]), required=True)
+def bodies_scope(body_id: int, occupation_code: str, work_type: str | None, levels: str, valid_from: datetime,
+                 valid_to: datetime) -> None:
+    """Add a line to a body's filed scope."""
+    try:
+        digits = [int(part) for part in levels.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter("levels must be digits separated by commas, e.g. 5,4,3") from None
+    try:
+        entry = body_service.add_scope(get_session(), body_id=body_id, occupation_code=occupation_code,
+                                       work_type=work_type, levels=digits, valid_from=valid_from.date(),
+                                       valid_to=valid_to.date(), actor=SYSTEM, now=_now())
+    except DomainError as err:
+        _fail(err)
+    click.echo(f"scope {entry.id}: {entry.occupation_code} {entry.work_type or ''} levels {entry.levels} "
+               f"{entry.valid_from}..{entry.valid_to}")
+
+
+def _status_command(change: str) -> None:
+    @bodies.command(change, help=f"{change.capitalize()} a body; a reason is required and audited.")
+    @click.argument("body_id", type=int)
+    @click.option("--reason", required=True)
+    def command(body_id: int, reason: str) -> None:
+        try:
+            body = body_service.change_body_status(get_session(), body_id=body_id, change=change, reason=reason,
+                                                   actor=SYSTEM, now=_now())
+        except DomainError as err:
+            _fail(err)
+        click.echo(f"body {body.id} is now {body.status}")
+
+
+for _change in ("suspend", "reinstate", "withdraw"):
+    _status_command(_change)
 
 
 @main.group()

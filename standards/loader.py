@@ -32,6 +32,7 @@ FIRST_VERSION, LAST_VERSION = 1990, 2100
 _TOP_REQUIRED = ("code", "name", "name_en", "version", "title", "effective_from", "levels")
 _TOP_OPTIONAL = ("work_types", "notes")
 _LEVEL_KEYS = ("digit", "eligibility", "components")
+_LEVEL_OPTIONAL = ("work_types",)
 
 # rule: (reason slug, Chinese, English). One place to review the wording of every refusal.
 # fmt: off
@@ -56,6 +57,8 @@ _RULES: dict[str, tuple[str, str, str]] = {
     "non-empty-list": ("standard-field-invalid", "应为非空的文本列表，实际为 {got}。",
                        "must be a non-empty list of texts, got {got}."),
     "repeated": ("standard-field-invalid", "与前面的条目重复：{got}。", "repeats an earlier entry: {got}."),
+    "work-type-unknown": ("standard-field-invalid", "工种 {got} 不在本标准的工种列表 {known} 中。",
+                          "work type {got} is not among the standard's work types {known}."),
     "code": ("standard-field-invalid", "职业编码应形如 6-31-01-03，实际为 {got}。",
              "an occupation code looks like 6-31-01-03, got {got}."),
     "name-mismatch": ("standard-file-name-mismatch", "{got} 与文件名中的 {expected} 不一致。",
@@ -146,13 +149,21 @@ class _Reader:
                 self.fail(f"{field}[{i}]", "repeated", got=_show(item))
         return items
 
-    def level(self, value: Any, field: str) -> Level:
-        data = self.table(value, field, _LEVEL_KEYS)
+    def level(self, value: Any, field: str, work_types: tuple[str, ...]) -> Level:
+        data = self.table(value, field, _LEVEL_KEYS, _LEVEL_OPTIONAL)
         digit = data["digit"]
         if isinstance(digit, bool) or not isinstance(digit, int) or digit not in LEVELS:
             self.fail(f"{field}.digit", "level-digit", got=_show(digit))
         eligibility = self.texts(data["eligibility"], f"{field}.eligibility", empty_ok=False)
-        return Level(digit, eligibility, self.components(data["components"], f"{field}.components", digit))
+        components = self.components(data["components"], f"{field}.components", digit)
+        if "work_types" not in data:  # by default every 工种 of the standard is assessed at every level
+            return Level(digit, eligibility, components, work_types)
+        here = self.texts(data["work_types"], f"{field}.work_types", empty_ok=True)
+        for i, work_type in enumerate(here):
+            if work_type not in work_types:
+                self.fail(f"{field}.work_types[{i}]", "work-type-unknown", got=_show(work_type),
+                          known=_show(list(work_types)))
+        return Level(digit, eligibility, components, here)
 
     def components(self, value: Any, field: str, digit: int) -> tuple[Component, ...]:
         if not isinstance(value, list):
@@ -177,10 +188,10 @@ class _Reader:
             self.fail(field, "review-not-allowed", **labels)
         return tuple(found[kind] for kind in COMPONENT_KINDS if kind in found)
 
-    def levels(self, value: Any) -> tuple[Level, ...]:
+    def levels(self, value: Any, work_types: tuple[str, ...]) -> tuple[Level, ...]:
         if not isinstance(value, list) or not value:
             self.fail("levels", "no-levels")
-        levels = [self.level(item, f"levels[{i}]") for i, item in enumerate(value)]
+        levels = [self.level(item, f"levels[{i}]", work_types) for i, item in enumerate(value)]
         seen: set[int] = set()
         for i, level in enumerate(levels):
             if level.digit in seen:
@@ -213,6 +224,7 @@ class _Reader:
         # A TOML local date only: a quoted string or a date-time is a typo, not a date.
         if type(effective_from) is not date or effective_from.year < version:
             self.fail("effective_from", "date", version=version, got=_show(effective_from))
+        work_types = self.texts(data.get("work_types", []), "work_types", empty_ok=True)
         unhashed = StandardVersion(
             code=code,
             name=name,
@@ -220,8 +232,8 @@ class _Reader:
             version=version,
             title=title,
             effective_from=effective_from,
-            work_types=self.texts(data.get("work_types", []), "work_types", empty_ok=True),
-            levels=self.levels(data["levels"]),
+            work_types=work_types,
+            levels=self.levels(data["levels"], work_types),
             source=self.file,
             content_hash="",
             notes=self.text(data.get("notes", ""), "notes", blank_ok=True),

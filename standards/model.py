@@ -72,6 +72,9 @@ class Level:
     digit: int
     eligibility: tuple[str, ...]
     components: tuple[Component, ...]
+    # The 工种 assessed at this level: a standard may stop some 工种 below its top levels
+    # (家政服务员: 二级 has none; 焊工: 气焊工 stops at 三级). Empty when the standard has none here.
+    work_types: tuple[str, ...] = ()
 
     @property
     def info(self) -> LevelInfo:
@@ -96,6 +99,7 @@ class Level:
             "digit": self.digit,
             "eligibility": list(self.eligibility),
             "components": [c.to_content() for c in self.components],
+            "work_types": list(self.work_types),
         }
 
 
@@ -166,6 +170,7 @@ def version_from_content(
                     Component(c["kind"], c["name_zh"], c["name_en"], int(c["pass_mark"]), int(c["max_score"]))
                     for c in level["components"]
                 ),
+                tuple(level["work_types"]),
             )
             for level in content["levels"]
         )

@@ -65,7 +65,7 @@ def open_batch(
             f"The standard does not define level {level} (it covers {list(version.level_digits)}).",
             field="level",
         )
-    work_type = _check_work_type(version, work_type)
+    work_type = _check_work_type(version.level(level), work_type)
     entries = session.exec(select(ScopeEntry).where(ScopeEntry.body_id == body_id)).all()
     if not any(entry.covers(version.code, work_type, level, assessed_on) for entry in entries):
         raise Forbidden(
@@ -101,18 +101,21 @@ def _level_text(level: int) -> str:
     return standards.level_label(level) if level in standards.LEVELS else f"等级 {level}"
 
 
-def _check_work_type(version: standards.StandardVersion, work_type: str | None) -> str | None:
+def _check_work_type(level: standards.Level, work_type: str | None) -> str | None:
+    """The 工种 is required exactly when the standard defines 工种 at this level, and must be one of them."""
     work_type = (work_type or "").strip() or None
-    if version.work_types and work_type not in version.work_types:
+    if level.work_types and work_type not in level.work_types:
         raise InvalidInput(
             "work-type-required",
-            f"该职业须选择工种：{'、'.join(version.work_types)}。",
-            f"This occupation needs one of its work types: {', '.join(version.work_types)}.",
+            f"该职业在{level.label}须选择工种：{'、'.join(level.work_types)}。",
+            f"At level {level.digit} this occupation needs one of its work types: {', '.join(level.work_types)}.",
             field="work_type",
         )
-    if not version.work_types and work_type is not None:
+    if not level.work_types and work_type is not None:
         raise InvalidInput(
-            "work-type-not-applicable", "该职业标准不分工种。", "This occupation's standard has no work types.",
+            "work-type-not-applicable",
+            f"该职业标准在{level.label}不分工种。",
+            f"This occupation's standard has no work types at level {level.digit}.",
             field="work_type",
         )
     return work_type

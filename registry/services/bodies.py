@@ -66,9 +66,10 @@ def file_body(session: Session, *, filing: BodyFiling, actor: Actor, now: dateti
     )
     try:
         session.commit()
-    except IntegrityError as err:  # a concurrent filing took the code between our check and commit
+    except IntegrityError:  # a concurrent filing took a code between our check and our commit
         session.rollback()
-        raise _duplicate_error() from err
+        _refuse_duplicates(session, body)  # names the field that clashed
+        raise
     return body
 
 
@@ -90,7 +91,7 @@ def _refuse_duplicates(session: Session, body: Body) -> None:
         raise _duplicate_error(body.number_prefix)
 
 
-def _duplicate_error(prefix: str = "") -> InvalidInput:
+def _duplicate_error(prefix: str) -> InvalidInput:
     return InvalidInput(
         "body-prefix-taken",
         f"证书编号前缀 {prefix} 已被其他机构使用（类型、机构代码、省份与站点代码的组合必须唯一）。",
@@ -98,6 +99,16 @@ def _duplicate_error(prefix: str = "") -> InvalidInput:
         "code must be unique together).",
         field="site_code",
     )
+
+
+def require_not_withdrawn(body: Body) -> None:
+    if body.status == "withdrawn":
+        raise Conflict(
+            "body-withdrawn",
+            f"{body.name} 已退出（撤销备案），不能再变更其备案范围或人员。",
+            f"{body.name} has been withdrawn: its scope and staff can no longer change.",
+            field="body_id",
+        )
 
 
 def get_body(session: Session, body_id: int) -> Body:
@@ -122,6 +133,7 @@ def add_scope(
     """File a scope line; the occupation, 工种 and levels must exist in a published standard."""
     require_regulator(actor)
     body = get_body(session, body_id)
+    require_not_withdrawn(body)
     rows = session.exec(select(PublishedStandard).where(PublishedStandard.code == occupation_code)).all()
     if not rows:
         raise InvalidInput(
@@ -130,8 +142,17 @@ def add_scope(
             f"Occupation code {occupation_code} has no published standard.",
             field="occupation_code",
         )
-    known_levels = {lv["digit"] for row in rows for lv in row.content["levels"]}
     known_work_types = {wt for row in rows for wt in row.content["work_types"]}
+    if work_type is not None and work_type not in known_work_types:
+        raise InvalidInput(
+            "scope-work-type-unknown",
+            f"工种“{work_type}”不属于该职业标准。",
+            f"Work type '{work_type}' is not defined by this occupation's standard.",
+            field="work_type",
+        )
+    # The levels offered for this 工种 (or for the occupation as a whole) in any published version.
+    known_levels = {lv["digit"] for row in rows for lv in row.content["levels"]
+                    if work_type is None or work_type in lv["work_types"]}
     bad_levels = sorted(set(levels) - known_levels)
     if not levels or bad_levels:
         raise InvalidInput(
@@ -139,13 +160,6 @@ def add_scope(
             f"等级 {bad_levels or '（空）'} 不在该职业标准覆盖的等级 {sorted(known_levels)} 内。",
             f"Levels {bad_levels or '(none)'} are not among the standard's levels {sorted(known_levels)}.",
             field="levels",
-        )
-    if work_type is not None and work_type not in known_work_types:
-        raise InvalidInput(
-            "scope-work-type-unknown",
-            f"工种“{work_type}”不属于该职业标准。",
-            f"Work type '{work_type}' is not defined by this occupation's standard.",
-            field="work_type",
         )
     if valid_to < valid_from:
         raise InvalidInput(
@@ -207,6 +221,13 @@ def change_body_status(
 ) -> Body:
     """Suspend, reinstate or withdraw a body; each needs a reason and is audited."""
     require_regulator(actor)
+    if change not in _TRANSITIONS:
+        raise InvalidInput(
+            "body-status-change-unknown",
+            f"未知的状态变更：{change}（可用：suspend、reinstate、withdraw）。",
+            f"Unknown status change {change!r} (use suspend, reinstate or withdraw).",
+            field="change",
+        )
     allowed_from, new_status, action = _TRANSITIONS[change]
     reason = require_text(reason, "reason", "原因", "reason", 500)
     body = get_body(session, body_id)

@@ -14,7 +14,7 @@ from registry.models import User
 from registry.models.user import ROLES
 from registry.services.actors import Actor
 from registry.services.audit import record_event
-from registry.services.bodies import get_body
+from registry.services.bodies import get_body, require_not_withdrawn
 from registry.services.validation import require_text
 
 _hasher = PasswordHasher()
@@ -45,7 +45,7 @@ def create_user(
         raise InvalidInput("body-required", "机构人员必须属于一个评价机构。", "Body staff need a body.",
                            field="body_id")
     else:
-        get_body(session, body_id)
+        require_not_withdrawn(get_body(session, body_id))
     username = username.strip().lower()
     if not _USERNAME.match(username):
         raise InvalidInput(

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from certificates import KeyRing, mask_id
+from certificates import FieldError, KeyRing, mask_id, validate_name
 from registry.models import REVOCATION_REASONS, Certificate, Revocation, pk
 from registry.services.issuance import CHINA
 
@@ -37,7 +37,11 @@ class VerificationResult:
 
 
 def _clean_name(name: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", name).split())
+    """The name as stored at issuance; a name no certificate could carry simply matches nothing."""
+    try:
+        return validate_name(name)
+    except FieldError:
+        return " ".join(unicodedata.normalize("NFC", name).split())
 
 
 def verify_by_number(session: Session, *, number: str, name: str, keyring: KeyRing) -> list[VerificationResult]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from registry.services import issuance
+from registry.services.batches import CandidateInput, add_candidates, submit_batch
 from registry.services.revocation import reissue_certificate, revoke_certificate
 from tests import factories as f
 
@@ -110,3 +111,18 @@ def test_the_openapi_document_describes_verify(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     operation = spec["paths"]["/api/v1/verify"]["post"]
     assert {"200", "422", "429"} <= set(operation["responses"])
+
+
+def test_a_name_typed_with_another_middle_dot_still_matches(client, session, signer):
+    f.publish_catalogue(session)
+    body = f.body(session)
+    assessor, supervisor = f.staff(session, body, "assessor"), f.staff(session, body, "supervisor")
+    batch = f.open_batch(session, body, assessor)
+    [row] = f.candidate_inputs(1)
+    add_candidates(session, batch_id=batch.id, actor=assessor, now=f.NOW, candidates=[
+        CandidateInput(name="阿依古丽·买买提", id_type=row.id_type, id_number=row.id_number, scores=row.scores)])
+    submit_batch(session, batch_id=batch.id, actor=assessor, now=f.NOW)
+    [cert] = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+
+    typed = client.post("/api/v1/verify", json={"number": cert.number, "name": " 阿依古丽•买买提 "})
+    assert [m["holder_name"] for m in typed.get_json()["matches"]] == ["阿依古丽·买买提"]

@@ -14,7 +14,7 @@ from certificates import make_uscc
 from registry.errors import Conflict, DomainError, Forbidden, InvalidInput
 from registry.models import AuditEvent, Body
 from registry.services import bodies as body_service
-from registry.services.actors import Actor
+from registry.services.actors import SYSTEM, Actor
 from tests import factories as f
 
 _serial = itertools.count(1)
@@ -206,6 +206,13 @@ def test_scope_levels_must_be_levels_of_the_standard(session, regulator, levels,
                    "are not among the standard's levels [2, 3, 4, 5]")
 
 
+def test_scope_levels_for_a_work_type_must_be_levels_of_that_work_type(session, regulator):
+    # 母婴护理员 runs from 五级 to 三级; 二级/技师 of 家政服务员 has no 工种.
+    err = _refused_scope(session, regulator, work_type="母婴护理员", levels=[3, 2])
+    assert_refusal(err, "scope-level-unknown", "levels", "等级 [2] 不在该职业标准覆盖的等级 [3, 4, 5] 内",
+                   "Levels [2] are not among the standard's levels [3, 4, 5]")
+
+
 @pytest.mark.parametrize(("code", "work_type"), [("4-10-01-06", "保洁员"), ("6-31-01-03", "母婴护理员")])
 def test_scope_work_type_must_be_one_the_standard_defines(session, regulator, code, work_type):
     err = _refused_scope(session, regulator, occupation_code=code, work_type=work_type)
@@ -300,19 +307,55 @@ def test_a_status_change_needs_a_reason(session, regulator, reason):
     assert events(session, "body.suspended", filed.id) == []
 
 
-def test_a_status_change_and_its_audit_event_are_committed_together(session, regulator, monkeypatch):
+@pytest.mark.parametrize("failing_commit", [1, 2])
+def test_a_status_change_and_its_audit_event_are_committed_together(session, regulator, monkeypatch, failing_commit):
+    """Whichever commit fails, the database never holds the change without its event or the reverse."""
     filed = f.body(session)
+    real_commit, commits = session.commit, []
 
-    def commit_fails() -> None:
-        session.flush()  # both rows reach the database, then the transaction fails
-        raise RuntimeError("injected commit failure")
+    def commit() -> None:
+        commits.append(1)
+        if len(commits) == failing_commit:
+            session.flush()  # the rows reach the database, then the transaction fails
+            raise RuntimeError("injected commit failure")
+        real_commit()
 
-    monkeypatch.setattr(session, "commit", commit_fails)
-    with pytest.raises(RuntimeError, match="injected"):
+    monkeypatch.setattr(session, "commit", commit)
+    try:
         body_service.change_body_status(session, body_id=filed.id, change="suspend", reason="督导发现问题",
                                         actor=regulator, now=f.NOW)
+    except RuntimeError:
+        session.rollback()
     monkeypatch.undo()
-    session.rollback()
 
-    assert session.get(Body, filed.id).status == "active"
-    assert events(session, "body.suspended", filed.id) == []
+    session.expire_all()
+    suspended = session.get(Body, filed.id).status == "suspended"
+    audited = [e.after for e in events(session, "body.suspended", filed.id)] == [
+        {"status": "suspended", "reason": "督导发现问题"}]
+    assert suspended == audited
+    if failing_commit == 1:
+        assert not suspended
+
+
+def test_a_withdrawn_body_gets_no_new_scope_or_staff(session):
+    from registry.services.users import create_user
+
+    f.publish_catalogue(session)
+    body = f.body(session)
+    body_service.change_body_status(session, body_id=body.id, change="withdraw", reason="主动退出", actor=SYSTEM,
+                                    now=f.NOW)
+    with pytest.raises(Conflict) as err:
+        body_service.add_scope(session, body_id=body.id, occupation_code="6-31-01-03", work_type=None, levels=[5],
+                               valid_from=date(2026, 1, 1), valid_to=date(2026, 12, 31), actor=SYSTEM, now=f.NOW)
+    assert err.value.reason == "body-withdrawn"
+    with pytest.raises(Conflict):
+        create_user(session, username="late-hire", display_name="新人", password=f.PASSWORD, role="assessor",
+                    body_id=body.id, actor=SYSTEM, now=f.NOW)
+
+
+def test_an_unknown_status_change_is_a_domain_error(session):
+    f.publish_catalogue(session)
+    body = f.body(session)
+    with pytest.raises(InvalidInput) as err:
+        body_service.change_body_status(session, body_id=body.id, change="close", reason="x", actor=SYSTEM, now=f.NOW)
+    assert (err.value.reason, err.value.field) == ("body-status-change-unknown", "change")

@@ -104,3 +104,24 @@ def test_demo_without_standards_fails_cleanly(cli_app):
     result = run(cli_app, "demo", ok=False)
     assert result.exit_code == 1
     assert "registry standards sync" in result.output
+
+
+def test_the_regulator_files_a_body_and_its_scope_from_the_command_line(cli_app):
+    run(cli_app, "standards", "sync")
+    bad = run(cli_app, "bodies", "file", "--name", "某评价中心", "--kind", "S", "--credit-code", "52440000MJL000207X",
+              "--province", "44", "--body-code", "0001", "--site-code", "440101", "--contact-name", "张三",
+              "--contact-phone", "020-1", ok=False)
+    assert bad.exit_code == 1 and "credit-code-check" in bad.output
+    out = run(cli_app, "bodies", "file", "--name", "某评价中心", "--kind", "S", "--credit-code", "52440000MJL000207G",
+              "--province", "44", "--body-code", "0001", "--site-code", "440101", "--contact-name", "张三",
+              "--contact-phone", "020-1").output
+    assert "certificate prefix S000144440101" in out
+    body_id = re.search(r"filed body (\d+)", out).group(1)
+    scope = run(cli_app, "bodies", "scope", body_id, "--occupation", "4-10-01-06", "--work-type", "母婴护理员",
+                "--levels", "5,4", "--valid-from", "2026-01-01", "--valid-to", "2028-12-31").output
+    assert "levels [5, 4]" in scope
+    refused = run(cli_app, "bodies", "scope", body_id, "--occupation", "4-10-01-06", "--levels", "1",
+                  "--valid-from", "2026-01-01", "--valid-to", "2028-12-31", ok=False)
+    assert "scope-level-unknown" in refused.output
+    assert "is now suspended" in run(cli_app, "bodies", "suspend", body_id, "--reason", "检查").output
+    assert f"{body_id}\tS000144440101\tS\tsuspended\t某评价中心" in run(cli_app, "bodies", "list").output.splitlines()

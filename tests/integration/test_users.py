@@ -126,7 +126,8 @@ def test_a_body_admin_cannot_create_staff_for_another_body(session, body, role):
     with pytest.raises(Forbidden) as caught:
         new_user(session, "zhang.wei", role=role, body_id=other.id, actor=admin)
 
-    assert_refusal(caught.value, "user-create-forbidden", "role", "无权创建该类账户", "may not create this kind of account")
+    assert_refusal(caught.value, "user-create-forbidden", "role", "无权创建该类账户",
+                   "may not create this kind of account")
     assert user_count(session) == before
 
 
@@ -138,7 +139,8 @@ def test_a_body_admin_cannot_create_a_regulator(session, body, body_id):
     with pytest.raises(Forbidden) as caught:
         new_user(session, "zhang.wei", role="regulator", body_id=body.id if body_id else None, actor=admin)
 
-    assert_refusal(caught.value, "user-create-forbidden", "role", "无权创建该类账户", "may not create this kind of account")
+    assert_refusal(caught.value, "user-create-forbidden", "role", "无权创建该类账户",
+                   "may not create this kind of account")
     assert user_count(session) == before
 
 
