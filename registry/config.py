@@ -12,6 +12,7 @@ INSTANCE_DIR = Path(os.environ.get("REGISTRY_INSTANCE_DIR", PROJECT_ROOT / "inst
 # name -> (default, parser)
 _SETTINGS: dict[str, tuple[Any, Any]] = {
     "DATABASE_URL": (f"sqlite:///{INSTANCE_DIR / 'registry.sqlite3'}", str),
+    "READ_DATABASE_URL": (None, str),
     "SECRET_KEY": (None, str),
     "BASE_URL": ("http://127.0.0.1:5000", lambda v: v.rstrip("/")),
     "SIGNING_KEY_FILE": (str(INSTANCE_DIR / "signing-key.pem"), str),

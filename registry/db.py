@@ -18,8 +18,11 @@ metadata: MetaData = SQLModel.metadata
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and BEGIN IMMEDIATE so writers queue, not fail."""
+def make_engine(url: str, *, reader: bool = False, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and BEGIN IMMEDIATE so writers queue, not fail.
+
+    A `reader` engine on SQLite begins plain (deferred) transactions: lookups never wait for a writer.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -27,14 +30,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, begin="BEGIN" if reader else "BEGIN IMMEDIATE")
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, begin: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (the driver's implicit
@@ -51,7 +54,7 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # Every transaction takes the write lock up front: readers in WAL mode are not blocked,
         # and concurrent issuers wait their turn instead of failing on a lock upgrade.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -82,6 +85,14 @@ def init_app(app: Any) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["registry.engine"] = engine
     app.extensions["registry.sessions"] = make_session_factory(engine)
+    # Read-only traffic (public lookups) may go to a replica; on SQLite it gets its own non-locking engine.
+    read_url = app.config.get("READ_DATABASE_URL") or app.config["DATABASE_URL"]
+    if read_url == app.config["DATABASE_URL"] and engine.dialect.name != "sqlite":
+        reader = engine
+    else:
+        reader = make_engine(read_url, reader=True)
+    app.extensions["registry.read_engine"] = reader
+    app.extensions["registry.read_sessions"] = make_session_factory(reader)
     app.teardown_appcontext(_close_session)
 
 
@@ -94,9 +105,19 @@ def get_session() -> Session:
     return g.db_session
 
 
+def get_read_session() -> Session:
+    """A session for lookups that change nothing (may read from a replica)."""
+    from flask import current_app, g
+
+    if "db_read_session" not in g:
+        g.db_read_session = current_app.extensions["registry.read_sessions"]()
+    return g.db_read_session
+
+
 def _close_session(_exc: BaseException | None) -> None:
     from flask import g
 
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    for name in ("db_session", "db_read_session"):
+        session = g.pop(name, None)
+        if session is not None:
+            session.close()

@@ -8,7 +8,7 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from registry.db import get_session
+from registry.db import get_read_session
 from registry.keys import keyring_for
 from registry.limits import limiter
 from registry.schemas.verify import VerifyRequestSchema, VerifyResponseSchema
@@ -40,7 +40,7 @@ class Verify(MethodView):
 
         A wrong name and an unknown number give the same empty answer.
         """
-        session = get_session()
+        session = get_read_session()
         keyring = keyring_for(current_app)
         if "number" in data:
             matches = verify_by_number(session, number=data["number"], name=data["name"], keyring=keyring)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from certificates import FieldError, KeyRing, mask_id, validate_name
-from registry.models import REVOCATION_REASONS, Certificate, Revocation, pk
+from registry.models import REVOCATION_REASONS, Certificate, Revocation
 from registry.services.issuance import CHINA
 
 
@@ -45,38 +47,40 @@ def _clean_name(name: str) -> str:
 
 
 def verify_by_number(session: Session, *, number: str, name: str, keyring: KeyRing) -> list[VerificationResult]:
-    query = select(Certificate).where(
-        Certificate.number == number.strip().upper(), Certificate.holder_name == _clean_name(name)
+    query = _lookup().where(
+        col(Certificate.number) == number.strip().upper(), col(Certificate.holder_name) == _clean_name(name)
     )
-    return _results(session, list(session.exec(query)), keyring)
+    return _results(session, query, keyring)
 
 
 def verify_by_id_number(
     session: Session, *, id_number: str, name: str, keyring: KeyRing
 ) -> list[VerificationResult]:
     query = (
-        select(Certificate)
-        .where(Certificate.id_number == id_number.strip().upper(), Certificate.holder_name == _clean_name(name))
+        _lookup()
+        .where(col(Certificate.id_number) == id_number.strip().upper(),
+               col(Certificate.holder_name) == _clean_name(name))
         .order_by(col(Certificate.issued_on).desc(), col(Certificate.id).desc())
     )
-    return _results(session, list(session.exec(query)), keyring)
+    return _results(session, query, keyring)
 
 
-def _results(session: Session, certs: list[Certificate], keyring: KeyRing) -> list[VerificationResult]:
-    if not certs:
-        return []
-    ids = [c.id for c in certs]
-    revocations = {
-        r.certificate_id: r for r in session.exec(select(Revocation).where(col(Revocation.certificate_id).in_(ids)))
-    }
-    successors = {
-        c.supersedes_id: c.number
-        for c in session.exec(select(Certificate).where(col(Certificate.supersedes_id).in_(ids)))
-    }
+def _lookup() -> Any:  # a Select of (Certificate, Revocation | None, successor number | None)
+    """Certificates with their revocation and successor, in one round trip (each join hits a unique index)."""
+    successor = aliased(Certificate)
+    return (
+        select(Certificate, Revocation, successor.number)
+        .outerjoin(Revocation, col(Revocation.certificate_id) == col(Certificate.id))
+        .outerjoin(successor, col(successor.supersedes_id) == col(Certificate.id))
+    )
+
+
+def _results(
+    session: Session, query: Any, keyring: KeyRing
+) -> list[VerificationResult]:
     results = []
-    for cert in certs:
+    for cert, revocation, successor_number in session.execute(query):
         record = cert.record
-        revocation = revocations.get(pk(cert))
         reason = revocation.reason if revocation else None
         results.append(
             VerificationResult(
@@ -98,7 +102,7 @@ def _results(session: Session, certs: list[Certificate], keyring: KeyRing) -> li
                 revocation_reason=reason,
                 revocation_reason_zh=REVOCATION_REASONS[reason][0] if reason else None,
                 revocation_reason_en=REVOCATION_REASONS[reason][1] if reason else None,
-                superseded_by=successors.get(pk(cert)),
+                superseded_by=successor_number,
             )
         )
     return results

@@ -18,10 +18,12 @@ def app(database_url: str, session) -> Iterator[Flask]:
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SIGNING_KEY_FILE": str(TEST_KEY),
                       "VERIFY_RATE_LIMIT": "5 per minute"})
     app.extensions["registry.sessions"] = lambda: session
+    app.extensions["registry.read_sessions"] = lambda: session
     with app.app_context():
         limiter.reset()
     yield app
     app.extensions["registry.engine"].dispose()
+    app.extensions["registry.read_engine"].dispose()
 
 
 @pytest.fixture

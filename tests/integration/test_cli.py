@@ -19,6 +19,7 @@ def cli_app(backend, tmp_path):
     app = create_app({"DATABASE_URL": url, "SIGNING_KEY_FILE": str(TEST_KEY), "TESTING": True})
     yield app
     app.extensions["registry.engine"].dispose()
+    app.extensions["registry.read_engine"].dispose()
     drop()
 
 
