@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -34,7 +34,8 @@ class CertificateRecord:
     supersedes: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Field by field rather than dataclasses.asdict, whose deep copy costs more than the signature.
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         data["assessed_on"] = self.assessed_on.isoformat()
         data["issued_on"] = self.issued_on.isoformat()
         data["title"] = TITLE
@@ -43,7 +44,7 @@ class CertificateRecord:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CertificateRecord:
-        fields = {k: v for k, v in data.items() if k not in ("title", "format")}
-        fields["assessed_on"] = date.fromisoformat(fields["assessed_on"])
-        fields["issued_on"] = date.fromisoformat(fields["issued_on"])
-        return cls(**fields)
+        values = {k: v for k, v in data.items() if k not in ("title", "format")}
+        values["assessed_on"] = date.fromisoformat(values["assessed_on"])
+        values["issued_on"] = date.fromisoformat(values["issued_on"])
+        return cls(**values)
