@@ -76,3 +76,15 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     api.register_blueprint(verify_blp, url_prefix="/api/v1")
     app.register_error_handler(DomainError, handle_domain_error)
+    app.add_url_rule("/", "index", _index)
+
+
+def _index() -> Any:
+    """What this server offers, until the web pages arrive."""
+    return {
+        "service": "职业技能等级证书登记系统 / Skill-level certification registry",
+        "verify": {"method": "POST", "path": "/api/v1/verify",
+                   "body": {"number": "证书编号 (22 characters)", "name": "姓名"},
+                   "or": {"id_number": "证件号码", "name": "姓名"}},
+        "openapi": "/api/v1/openapi.json",
+    }

@@ -126,3 +126,9 @@ def test_a_name_typed_with_another_middle_dot_still_matches(client, session, sig
 
     typed = client.post("/api/v1/verify", json={"number": cert.number, "name": " 阿依古丽•买买提 "})
     assert [m["holder_name"] for m in typed.get_json()["matches"]] == ["阿依古丽·买买提"]
+
+
+def test_the_front_door_says_where_to_verify(client):
+    body = client.get("/").get_json()
+    assert body["verify"]["path"] == "/api/v1/verify"
+    assert client.get(body["openapi"]).status_code == 200

@@ -10,7 +10,8 @@ from certificates.record import CertificateRecord
 RECORD = CertificateRecord(
     number="S000144440101264000001", holder_name="欧阳𬘭", id_type="resident", id_type_label="居民身份证",
     id_number="11010519491231002X", occupation_code="4-10-01-06", occupation_name="家政服务员", work_type="--",
-    level=4, level_label="四级/中级工", standard="4-10-01-06@2019", standard_title="国家职业技能标准 家政服务员（2019年版）",
+    level=4, level_label="四级/中级工", standard="4-10-01-06@2019",
+    standard_title="国家职业技能标准 家政服务员（2019年版）",
     body_name="测试评价中心", body_credit_code="52440000MJL000207G", assessed_on=date(2026, 5, 10),
     issued_on=date(2026, 5, 20),
 )
