@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlmodel import Session
 
 import standards
-from certificates import make_resident_id, make_uscc
-from registry.models import Batch, Body
+from certificates import Signer, make_resident_id, make_uscc
+from registry.models import Batch, Body, Certificate
 from registry.services import batches as batch_service
 from registry.services import bodies as body_service
+from registry.services import issuance
 from registry.services.actors import SYSTEM, Actor
 from registry.services.batches import CandidateInput
 from registry.services.standards import sync_standards
@@ -96,3 +98,21 @@ def submitted_batch(session: Session, filed: Body, assessor: Actor, *, count: in
     batch_service.add_candidates(session, batch_id=batch.id, actor=assessor, now=NOW,
                                  candidates=candidate_inputs(count, failing=failing, kinds=kinds, start=start))
     return batch_service.submit_batch(session, batch_id=batch.id, actor=assessor, now=NOW)
+
+
+@dataclass(frozen=True)
+class Issued:
+    body: Body
+    assessor: Actor
+    supervisor: Actor
+    certificates: list[Certificate]
+
+
+def issued_batch(session: Session, signer: Signer, *, count: int = 3) -> Issued:
+    """A published catalogue, a body with staff, and one approved batch of `count` certificates."""
+    publish_catalogue(session)
+    filed = body(session)
+    assessor, supervisor = staff(session, filed, "assessor"), staff(session, filed, "supervisor")
+    batch = submitted_batch(session, filed, assessor, count=count)
+    certs = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=NOW)
+    return Issued(filed, assessor, supervisor, certs)

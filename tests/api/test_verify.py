@@ -12,13 +12,8 @@ from tests import factories as f
 
 @pytest.fixture
 def issued(session, signer):
-    f.publish_catalogue(session)
-    body = f.body(session)
-    assessor = f.staff(session, body, "assessor")
-    supervisor = f.staff(session, body, "supervisor")
-    batch = f.submitted_batch(session, body, assessor, count=3)
-    certs = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
-    return body, supervisor, certs
+    done = f.issued_batch(session, signer)
+    return done.body, done.supervisor, done.certificates
 
 
 def test_number_and_name_answer_a_valid_certificate_with_the_id_masked(client, issued):

@@ -8,7 +8,6 @@ from sqlmodel import select
 from certificates import parse_number, verify_record
 from registry.errors import Conflict, Forbidden, InvalidInput
 from registry.models import Certificate, Revocation
-from registry.services import issuance
 from registry.services.actors import SYSTEM
 from registry.services.bodies import change_body_status
 from registry.services.revocation import reissue_certificate, revoke_certificate
@@ -17,13 +16,8 @@ from tests import factories as f
 
 @pytest.fixture
 def issued(session, signer):
-    f.publish_catalogue(session)
-    body = f.body(session)
-    assessor = f.staff(session, body, "assessor")
-    supervisor = f.staff(session, body, "supervisor")
-    batch = f.submitted_batch(session, body, assessor, count=3)
-    certs = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
-    return body, assessor, supervisor, certs
+    done = f.issued_batch(session, signer)
+    return done.body, done.assessor, done.supervisor, done.certificates
 
 
 def test_the_regulator_revokes_with_a_listed_reason(session, issued):
