@@ -65,7 +65,7 @@ def verify_by_id_number(
     return _results(session, query, keyring)
 
 
-def _build_LOOKUP -> Any:
+def _build_lookup() -> Any:
     """Certificates with their revocation and successor, in one round trip (each join hits a unique index)."""
     successor = aliased(Certificate)
     return (
@@ -76,7 +76,7 @@ def _build_LOOKUP -> Any:
 
 
 # Built once: constructing the aliased join costs about a millisecond, more than the query itself.
-_LOOKUP = _build_LOOKUP
+_LOOKUP = _build_lookup()  # Select of (Certificate, Revocation | None, successor number | None)
 
 
 def _results(
