@@ -48,10 +48,14 @@ def _id_error(reason: str, zh: str, en: str) -> FieldError:
     return FieldError("id_number", reason, zh, en)
 
 
-def _clean(text: str) -> str:
+def fold_id(text: str) -> str:
+    """An ID number as stored: full-width characters made ASCII, spaces removed, upper case."""
     if not isinstance(text, str):
         raise _id_error("id-number-format", "证件号码应为文本", "ID number must be text")
     return "".join(text.translate(_FULL_WIDTH).split()).upper()
+
+
+_clean = fold_id
 
 
 def mod11_2_check(first17: str) -> str:

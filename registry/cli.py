@@ -17,7 +17,8 @@ from registry.keys import init_signing_key
 from registry.services import bodies as body_service
 from registry.services import standards as standards_service
 from registry.services.actors import SYSTEM
-from registry.services.issuance import CHINA, list_certificates
+from registry.services.clock import CHINA
+from registry.services.issuance import list_certificates
 from registry.services.users import create_user
 
 

@@ -15,6 +15,7 @@ from registry.models import Batch, Candidate, ScopeEntry, pk
 from registry.services.actors import Actor, require_body_role
 from registry.services.audit import record_event
 from registry.services.bodies import get_body
+from registry.services.clock import CHINA
 from registry.services.standards import as_version, find_published, get_published, in_force_on
 from registry.services.validation import field_error, require_text
 
@@ -66,8 +67,15 @@ def open_batch(
             field="level",
         )
     work_type = _check_work_type(version.level(level), work_type)
-    entries = session.exec(select(ScopeEntry).where(ScopeEntry.body_id == body_id)).all()
-    if not any(entry.covers(version.code, work_type, level, assessed_on) for entry in entries):
+    today = now.astimezone(CHINA).date()
+    if assessed_on > today:
+        raise InvalidInput(
+            "assessment-date-future",
+            f"考核日期 {assessed_on} 晚于今天（{today}）：请在考核后登记。",
+            f"The assessment date {assessed_on} is after today ({today}): record it after the assessment.",
+            field="assessed_on",
+        )
+    if not _scope_covers(session, body_id, version.code, work_type, level, assessed_on):
         raise Forbidden(
             "outside-scope",
             f"{version.name}{'（' + work_type + '）' if work_type else ''} {_level_text(level)} "
@@ -95,6 +103,23 @@ def _user_id(actor: Actor) -> int:
     if actor.user_id is None:
         raise Forbidden("staff-only", "此操作须由机构人员执行。", "Only body staff may do this.", field="actor")
     return actor.user_id
+
+
+def _scope_covers(session: Session, body_id: int, code: str, work_type: str | None, level: int, day: date) -> bool:
+    entries = session.exec(select(ScopeEntry).where(ScopeEntry.body_id == body_id)).all()
+    return any(entry.covers(code, work_type, level, day) for entry in entries)
+
+
+def require_scope_still_covers(session: Session, batch: Batch) -> None:
+    """At approval: the scope line that allowed the batch may have been withdrawn since."""
+    standard = get_published(session, batch.standard_id)
+    if not _scope_covers(session, batch.body_id, standard.code, batch.work_type, batch.level, batch.assessed_on):
+        raise Forbidden(
+            "outside-scope",
+            "该批次已不在本机构的备案范围内（备案范围已撤回），不能发证。",
+            "The batch is no longer inside the body's filed scope (the scope line was withdrawn): no issuance.",
+            field="level",
+        )
 
 
 def _level_text(level: int) -> str:

@@ -111,8 +111,8 @@ def require_not_withdrawn(body: Body) -> None:
         )
 
 
-def get_body(session: Session, body_id: int) -> Body:
-    body = session.get(Body, body_id)
+def get_body(session: Session, body_id: int, *, for_update: bool = False) -> Body:
+    body = session.get(Body, body_id, with_for_update=for_update)
     if body is None:
         raise NotFound("body-not-found", "未找到该评价机构。", "No such evaluation body.", field="body_id")
     return body
@@ -230,7 +230,7 @@ def change_body_status(
         )
     allowed_from, new_status, action = _TRANSITIONS[change]
     reason = require_text(reason, "reason", "原因", "reason", 500)
-    body = get_body(session, body_id)
+    body = get_body(session, body_id, for_update=True)
     if body.status not in allowed_from:
         raise Conflict(
             f"body-cannot-{change}",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
@@ -13,13 +12,17 @@ from certificates import ID_TYPES, CertificateNumber, Signer
 from certificates.record import NO_WORK_TYPE, CertificateRecord
 from registry.errors import NotFound
 from registry.models import AuditEvent, Batch, Body, Candidate, Certificate, PublishedStandard
-from registry.services.actors import Actor
+from registry.services.actors import Actor, require_body_role
 from registry.services.audit import record_event
-from registry.services.batches import candidates_of, get_batch, require_active_body, require_second_person
+from registry.services.batches import (
+    candidates_of,
+    get_batch,
+    require_active_body,
+    require_scope_still_covers,
+    require_second_person,
+)
+from registry.services.clock import CHINA
 from registry.services.numbering import allocate_serials
-
-# Certificates are dated in China's civil time, whatever the server's clock zone.
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def approve_batch(
@@ -30,12 +33,15 @@ def approve_batch(
     Retrying after success returns the certificates already issued, never new ones.
     """
     batch = get_batch(session, batch_id, for_update=True)
+    require_body_role(approved_by, batch.body_id, "supervisor")
     if batch.status == "issued":
         return certificates_of_batch(session, batch_id)
     require_second_person(batch, approved_by)
-    body = session.get(Body, batch.body_id)
+    # Locked: a suspension committed while we issue must wait for us, or stop us if it came first.
+    body = session.get(Body, batch.body_id, with_for_update=True)
     assert body is not None  # noqa: S101  (foreign key)
     require_active_body(body.status)
+    require_scope_still_covers(session, batch)
     candidates = candidates_of(session, batch_id)
     passed = [c for c in candidates if c.passed]
     try:
@@ -153,8 +159,11 @@ def certificates_of_batch(session: Session, batch_id: int) -> list[Certificate]:
     )
 
 
-def get_certificate(session: Session, number: str) -> Certificate:
-    cert = session.exec(select(Certificate).where(Certificate.number == number.strip().upper())).first()
+def get_certificate(session: Session, number: str, *, for_update: bool = False) -> Certificate:
+    query = select(Certificate).where(Certificate.number == number.strip().upper())
+    if for_update:
+        query = query.with_for_update()
+    cert = session.exec(query).first()
     if cert is None:
         raise NotFound("certificate-not-found", f"未找到证书 {number}。", f"No certificate {number}.",
                            field="number")

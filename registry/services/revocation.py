@@ -15,7 +15,8 @@ from registry.models import REVOCATION_REASONS, Body, Certificate, Revocation, p
 from registry.services.actors import Actor
 from registry.services.audit import record_event
 from registry.services.batches import require_active_body
-from registry.services.issuance import CHINA, certificate_row, get_certificate
+from registry.services.clock import CHINA
+from registry.services.issuance import certificate_row, get_certificate
 from registry.services.numbering import allocate_serials
 from registry.services.validation import field_error
 
@@ -46,7 +47,7 @@ def _require_valid(cert: Certificate) -> None:
 def revoke_certificate(
     session: Session, *, number: str, reason: str, note: str, actor: Actor, now: datetime
 ) -> Revocation:
-    cert = get_certificate(session, number)
+    cert = get_certificate(session, number, for_update=True)
     _authorise(actor, cert, regulator_allowed=True)
     if reason not in REVOCATION_REASONS:
         raise InvalidInput(
@@ -85,13 +86,13 @@ def reissue_certificate(
     now: datetime,
 ) -> Certificate:
     """Issue a corrected certificate under a new number; the old one becomes superseded, never deleted."""
-    old = get_certificate(session, number)
+    old = get_certificate(session, number, for_update=True)
     _authorise(actor, old, regulator_allowed=False)
     _require_valid(old)
     reason = " ".join(reason.split())
     if not reason:
         raise InvalidInput("reissue-reason-required", "换发须说明原因。", "A reissue needs a reason.", field="reason")
-    body = session.get(Body, old.body_id)
+    body = session.get(Body, old.body_id, with_for_update=True)
     assert body is not None  # noqa: S101  (foreign key)
     require_active_body(body.status)
     previous = CertificateRecord.from_dict(old.record)

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from certificates import FieldError, KeyRing, mask_id, validate_name
+from certificates import FieldError, KeyRing, fold_id, mask_id, validate_name
 from registry.models import REVOCATION_REASONS, Certificate, Revocation
-from registry.services.issuance import CHINA
+from registry.services.clock import CHINA
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def _clean_name(name: str) -> str:
 
 def verify_by_number(session: Session, *, number: str, name: str, keyring: KeyRing) -> list[VerificationResult]:
     query = _LOOKUP.where(
-        col(Certificate.number) == number.strip().upper(), col(Certificate.holder_name) == _clean_name(name)
+        col(Certificate.number) == fold_id(number), col(Certificate.holder_name) == _clean_name(name)
     )
     return _results(session, query, keyring)
 
@@ -58,7 +58,7 @@ def verify_by_id_number(
 ) -> list[VerificationResult]:
     query = (
         _LOOKUP
-        .where(col(Certificate.id_number) == id_number.strip().upper(),
+        .where(col(Certificate.id_number) == fold_id(id_number),
                col(Certificate.holder_name) == _clean_name(name))
         .order_by(col(Certificate.issued_on).desc(), col(Certificate.id).desc())
     )

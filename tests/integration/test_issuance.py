@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from certificates import parse_number, verify_record
-from registry.errors import Conflict, Forbidden
+from registry.errors import Conflict, Forbidden, InvalidInput
 from registry.models import AuditEvent, Batch, Certificate, SerialCounter
-from registry.services import issuance
+from registry.services import batches, issuance
 from registry.services.actors import SYSTEM
-from registry.services.bodies import change_body_status
+from registry.services.bodies import change_body_status, scope_of, withdraw_scope
 from tests import factories as f
 
 
@@ -58,6 +61,42 @@ def test_the_submitter_cannot_approve_their_own_batch(session, setup, signer):
     with pytest.raises(Forbidden) as err:
         issuance.approve_batch(session, batch_id=batch.id, approved_by=assessor, signer=signer, now=f.NOW)
     assert err.value.reason == "role-required"
+    # Even holding the supervisor role, the person who entered and submitted may not approve.
+    with pytest.raises(Forbidden) as err:
+        issuance.approve_batch(session, batch_id=batch.id, approved_by=replace(assessor, role="supervisor"),
+                               signer=signer, now=f.NOW)
+    assert err.value.reason == "second-person-required"
+    assert session.exec(select(func.count()).select_from(Certificate)).one() == 0
+
+
+def test_retrying_an_issued_batch_still_checks_who_asks(session, setup, signer):
+    body, assessor, supervisor = setup
+    batch = f.submitted_batch(session, body, assessor, count=2)
+    issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+    other = f.body(session, site_code="449998")
+    for outsider in (f.staff(session, other, "supervisor"), assessor):
+        with pytest.raises(Forbidden):
+            issuance.approve_batch(session, batch_id=batch.id, approved_by=outsider, signer=signer, now=f.NOW)
+
+
+def test_a_scope_withdrawn_after_opening_stops_issuance(session, setup, signer):
+    body, assessor, supervisor = setup
+    batch = f.submitted_batch(session, body, assessor, count=2)
+    for entry in scope_of(session, body.id):
+        withdraw_scope(session, scope_id=entry.id, actor=SYSTEM, now=f.NOW)
+    with pytest.raises(Forbidden) as err:
+        issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+    assert err.value.reason == "outside-scope"
+    assert session.exec(select(func.count()).select_from(Certificate)).one() == 0
+
+
+def test_a_batch_cannot_be_dated_after_today(session, setup):
+    body, assessor, _ = setup
+    with pytest.raises(InvalidInput) as err:
+        batches.open_batch(session, body_id=body.id, standard_code="6-31-01-03", standard_version=2018, level=4,
+                           work_type=None, assessed_on=date(2026, 5, 21), place="实训基地", actor=assessor,
+                           now=f.NOW)  # NOW is 2026-05-20 10:00 in Beijing
+    assert (err.value.reason, err.value.field) == ("assessment-date-future", "assessed_on")
 
 
 def test_a_suspended_body_cannot_issue(session, setup, signer):
