@@ -18,12 +18,13 @@ install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 
 ## Install, migrate, load the standards and the demo data, then serve on http://$(HOST):$(PORT)
+run: export REGISTRY_ENV = development
 run: install
 	$(BIN)/registry db upgrade
 	$(BIN)/registry keys init --if-missing
 	$(BIN)/registry standards sync
 	$(BIN)/registry demo
-	REGISTRY_ENV=development $(BIN)/registry run --host $(HOST) --port $(PORT)
+	$(BIN)/registry run --host $(HOST) --port $(PORT)
 
 lint: install-test
 	$(BIN)/lint-imports

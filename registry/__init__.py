@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from registry import api, db
 from registry.config import INSTANCE_DIR, load_config
@@ -15,6 +16,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.update(load_config(config))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if app.config["PROXY_COUNT"]:
+        # The client address the rate limits count by is the one the trusted proxies saw.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     db.init_app(app)
     limiter.init_app(app)
     api.init_app(app)

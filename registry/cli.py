@@ -227,6 +227,11 @@ def demo() -> None:
     from registry.keys import signer_for
     from registry.services.demo import load_demo
 
+    if current_app.config["ENV"] == "production" and not current_app.config.get("TESTING"):
+        raise click.ClickException(
+            "refusing to load demo data (with published passwords) into a production registry: "
+            "set REGISTRY_ENV=development for a demo database"
+        )
     signer = signer_for(current_app)
     # One outer transaction: the services' commits become savepoints, so the demo loads whole or not at all.
     with current_app.extensions["registry.engine"].connect() as connection, connection.begin():

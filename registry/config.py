@@ -18,6 +18,10 @@ _SETTINGS: dict[str, tuple[Any, Any]] = {
     "SIGNING_KEY_FILE": (str(INSTANCE_DIR / "signing-key.pem"), str),
     "SIGNING_KEY_PASSWORD": (None, str),
     "VERIFY_RATE_LIMIT": ("10 per minute", str),
+    # Counted for every lookup, found or not: concurrent misses all pass the miss check before any is counted.
+    "VERIFY_CEILING": ("60 per minute", str),
+    # How many proxies in front set X-Forwarded-For (0: use the socket address).
+    "PROXY_COUNT": (0, int),
     "RATELIMIT_STORAGE_URI": ("memory://", str),
     "ENV": ("production", str),
 }
@@ -34,6 +38,6 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         config[name] = parse(raw) if raw is not None else default
     config.update(overrides or {})
     if not config["SECRET_KEY"]:
-        # Only for a laptop: create_app warns when this key is used outside development.
+        # Only for a laptop: wsgi.py (the production entry point) warns when this key is used.
         config["SECRET_KEY"] = DEVELOPMENT_SECRET
     return config

@@ -37,7 +37,8 @@ class RegistryApi(Api):
                 payload["message"] = error.description if code < 500 else "Internal error"
         if code >= 500:
             request_id = uuid.uuid4().hex[:12]
-            log.exception("unhandled error, request id %s", request_id, exc_info=error.__cause__ or error)
+            original = getattr(error, "original_exception", None) or error
+            log.error("unhandled error, request id %s", request_id, exc_info=original)
             payload["message"] = f"Internal error (request id {request_id})"
             payload["request_id"] = request_id
         return payload, code, headers

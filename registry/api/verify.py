@@ -29,12 +29,13 @@ def _is_miss(response: Response) -> bool:
 class Verify(MethodView):
     decorators = [
         limiter.limit(lambda: current_app.config["VERIFY_RATE_LIMIT"], deduct_when=_is_miss),
+        limiter.limit(lambda: current_app.config["VERIFY_CEILING"]),
     ]
 
     @blp.arguments(VerifyRequestSchema, example={"number": "S000044100001265000001", "name": "张伟"})
     @blp.response(200, VerifyResponseSchema)
     @blp.alt_response(422, description="Malformed request")
-    @blp.alt_response(429, description="Too many misses from this client")
+    @blp.alt_response(429, description="Too many misses (or lookups) from this client")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Look up certificates by 证书编号 + 姓名 or 证件号码 + 姓名.
 

@@ -127,3 +127,20 @@ def test_the_front_door_says_where_to_verify(client):
     body = client.get("/").get_json()
     assert body["verify"]["path"] == "/api/v1/verify"
     assert client.get(body["openapi"]).status_code == 200
+
+
+def test_even_successful_lookups_have_a_ceiling(client, app, issued):
+    _, _, certs = issued
+    app.config["VERIFY_CEILING"] = "8 per minute"
+    statuses = [client.post("/api/v1/verify", json={"number": certs[2].number, "name": certs[2].holder_name})
+                .status_code for _ in range(9)]
+    assert statuses == [200] * 8 + [429]
+
+
+def test_an_id_number_typed_with_spaces_or_full_width_digits_is_found(client, issued):
+    _, _, certs = issued
+    cert = certs[0]
+    typed = " ".join([cert.id_number[:6], cert.id_number[6:14], cert.id_number[14:]])
+    typed = typed.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    response = client.post("/api/v1/verify", json={"id_number": typed, "name": cert.holder_name})
+    assert [m["number"] for m in response.get_json()["matches"]] == [cert.number]

@@ -16,7 +16,7 @@ from tests.conftest import TEST_KEY, new_database
 @pytest.fixture
 def cli_app(backend, tmp_path):
     url, drop = new_database(backend, tmp_path)
-    app = create_app({"DATABASE_URL": url, "SIGNING_KEY_FILE": str(TEST_KEY), "TESTING": True})
+    app = create_app({"DATABASE_URL": url, "SIGNING_KEY_FILE": str(TEST_KEY), "ENV": "development"})
     yield app
     app.extensions["registry.engine"].dispose()
     app.extensions["registry.read_engine"].dispose()
@@ -126,3 +126,9 @@ def test_the_regulator_files_a_body_and_its_scope_from_the_command_line(cli_app)
     assert "scope-level-unknown" in refused.output
     assert "is now suspended" in run(cli_app, "bodies", "suspend", body_id, "--reason", "检查").output
     assert f"{body_id}\tS000144440101\tS\tsuspended\t某评价中心" in run(cli_app, "bodies", "list").output.splitlines()
+
+
+def test_demo_refuses_a_production_registry(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}", "ENV": "production"})
+    result = run(app, "demo", ok=False)
+    assert result.exit_code != 0 and "production" in result.output
