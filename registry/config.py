@@ -29,7 +29,6 @@ _SETTINGS: dict[str, tuple[Any, Any]] = {
 DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105
 
 
-
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config from defaults, REGISTRY_* variables and explicit overrides (tests)."""
     config: dict[str, Any] = {}

@@ -1,0 +1,27 @@
+"""Configuration from REGISTRY_* variables, with explicit overrides winning."""
+
+from __future__ import annotations
+
+from registry.config import DEVELOPMENT_SECRET, load_config
+
+
+def test_environment_variables_configure_the_registry(monkeypatch):
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", "postgresql://registry@db.example/registry")
+    monkeypatch.setenv("REGISTRY_BASE_URL", "https://zs.example.gov.cn/")
+    monkeypatch.setenv("REGISTRY_SECRET_KEY", "s3cret-from-the-vault")
+    monkeypatch.setenv("REGISTRY_PROXY_COUNT", "1")
+    config = load_config()
+    assert config["DATABASE_URL"] == "postgresql://registry@db.example/registry"
+    assert config["BASE_URL"] == "https://zs.example.gov.cn"  # no trailing slash in printed addresses
+    assert config["SECRET_KEY"] == "s3cret-from-the-vault"
+    assert config["PROXY_COUNT"] == 1
+
+
+def test_defaults_are_sqlite_under_instance_and_overrides_win(monkeypatch):
+    for name in ("DATABASE_URL", "SECRET_KEY", "ENV"):
+        monkeypatch.delenv(f"REGISTRY_{name}", raising=False)
+    config = load_config({"ENV": "development"})
+    assert config["DATABASE_URL"].startswith("sqlite:///") and config["DATABASE_URL"].endswith(
+        "instance/registry.sqlite3")
+    assert config["SECRET_KEY"] == DEVELOPMENT_SECRET
+    assert config["ENV"] == "development"
