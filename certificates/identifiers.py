@@ -55,8 +55,6 @@ def fold_id(text: str) -> str:
     return "".join(text.translate(_FULL_WIDTH).split()).upper()
 
 
-_clean = fold_id
-
 
 def mod11_2_check(first17: str) -> str:
     """ISO 7064 MOD 11-2 check character of GB 11643 for the first 17 digits."""
@@ -67,7 +65,7 @@ def mod11_2_check(first17: str) -> str:
 
 def resident_id_birth_date(number: str, *, today: date | None = None) -> date:
     """Birth date (characters 7-14) of an 18-character GB 11643-style number."""
-    text = _clean(number)
+    text = fold_id(number)
     if not _ID18.fullmatch(text):
         raise _id_error("id-number-format", "证件号码应为 18 位", "the ID number must have 18 characters")
     digits = text[6:14]
@@ -93,7 +91,7 @@ def resident_id_birth_date(number: str, *, today: date | None = None) -> date:
 
 def resident_id_sex(number: str) -> str:
     """'M' or 'F' from the 17th digit (odd for men) of a resident ID number."""
-    text = _clean(number)
+    text = fold_id(number)
     if not _ID18.fullmatch(text):
         raise _id_error("id-number-format", "证件号码应为 18 位", "the ID number must have 18 characters")
     return "M" if int(text[16]) % 2 else "F"
@@ -157,7 +155,7 @@ def normalize_id(id_type: str, number: str, *, today: date | None = None) -> str
     """Strip spaces, fold full-width and lower case, then validate by document type."""
     if id_type not in ID_TYPES:
         raise FieldError("id_type", "id-type-unknown", f"未知的证件类型 {id_type!r}", f"unknown ID type {id_type!r}")
-    text = _clean(number)
+    text = fold_id(number)
     if id_type == "foreign_permanent" and _FOREIGN_2017.fullmatch(text):
         return text  # the 15-character card issued until November 2023 stays valid until it expires
     if id_type in _ID18_TYPES:
@@ -241,7 +239,7 @@ def uscc_check_char(first17: str) -> str:
 
 def make_uscc(first17: str) -> str:
     """Append the check character to 17 plausible characters (demo data and tests)."""
-    body = _clean(first17)
+    body = fold_id(first17)
     if len(body) != 17:
         raise _uscc_error("credit-code-format", "本体应为 17 位", "body must have 17 characters")
     _check_uscc_body(body)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, request
@@ -61,8 +62,6 @@ def handle_domain_error(error: DomainError) -> Any:
 
 
 def _status_name(code: int) -> str:
-    from http import HTTPStatus
-
     return HTTPStatus(code).phrase
 
 

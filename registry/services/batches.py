@@ -173,7 +173,7 @@ def add_candidates(
     batch = get_batch(session, batch_id)
     require_body_role(actor, batch.body_id, *ENTRY_ROLES)
     _require_editable(batch)
-    level = as_version(get_published(session, batch.standard_id)).level(batch.level)
+    level = _batch_level(session, batch)
     seen = {(c.id_type, c.id_number) for c in session.exec(select(Candidate).where(Candidate.batch_id == batch_id))}
     rows: list[Candidate] = []
     for index, data in enumerate(candidates):
@@ -201,6 +201,11 @@ def add_candidates(
     )
     session.commit()
     return rows
+
+
+def _batch_level(session: Session, batch: Batch) -> standards.Level:
+    """The level of the standard version the batch is assessed against (its components and 工种)."""
+    return as_version(get_published(session, batch.standard_id)).level(batch.level)
 
 
 def _in_row(err: InvalidInput, index: int) -> InvalidInput:
@@ -258,7 +263,7 @@ def record_scores(
     batch = get_batch(session, candidate.batch_id)
     require_body_role(actor, batch.body_id, *ENTRY_ROLES)
     _require_editable(batch)
-    level = as_version(get_published(session, batch.standard_id)).level(batch.level)
+    level = _batch_level(session, batch)
     before = {"scores": dict(candidate.scores), "passed": candidate.passed}
     candidate.scores = check_scores(level, scores)
     candidate.passed = standards.evaluate(level, candidate.scores).passed

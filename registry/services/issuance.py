@@ -8,7 +8,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 import standards
-from certificates import ID_TYPES, CertificateNumber, Signer
+from certificates import ID_TYPES, CertificateNumber, Signer, fold_id
 from certificates.record import NO_WORK_TYPE, CertificateRecord
 from registry.errors import NotFound
 from registry.models import AuditEvent, Batch, Body, Candidate, Certificate, PublishedStandard
@@ -160,7 +160,7 @@ def certificates_of_batch(session: Session, batch_id: int) -> list[Certificate]:
 
 
 def get_certificate(session: Session, number: str, *, for_update: bool = False) -> Certificate:
-    query = select(Certificate).where(Certificate.number == number.strip().upper())
+    query = select(Certificate).where(Certificate.number == fold_id(number))
     if for_update:
         query = query.with_for_update()
     cert = session.exec(query).first()
