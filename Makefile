@@ -21,7 +21,7 @@ install-test: $(BIN)/python
 run: export REGISTRY_ENV = development
 run: install
 	$(BIN)/registry db upgrade
-	$(BIN)/registry keys init --if-missing
+	$(BIN)/registry keys init --if-missing --new-master-key
 	$(BIN)/registry standards sync
 	$(BIN)/registry demo
 	$(BIN)/registry run --host $(HOST) --port $(PORT)

@@ -122,6 +122,10 @@ class Signer:
     def __repr__(self) -> str:
         return f"Signer(key_id={self.key_id!r})"
 
+    @property
+    def private_key(self) -> ec.EllipticCurvePrivateKey:
+        return self._private_key
+
     def sign_bytes(self, data: bytes) -> str:
         return _encode_signature(self._private_key.sign(bytes(data), ec.ECDSA(hashes.SHA256())))
 

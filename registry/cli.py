@@ -13,7 +13,6 @@ import standards
 from registry import create_app
 from registry.db import get_session
 from registry.errors import DomainError
-from registry.keys import init_signing_key
 from registry.services import bodies as body_service
 from registry.services import standards as standards_service
 from registry.services.actors import SYSTEM
@@ -62,22 +61,74 @@ def db_check() -> None:
 
 @main.group()
 def keys() -> None:
-    """The registry signing key."""
+    """The registry's PKI: master key, root certificate, body signing keys."""
+
+
+def _vault():  # type: ignore[no-untyped-def]
+    from registry.keys import MasterKeyMissing, vault_for
+
+    try:
+        return vault_for(current_app)
+    except MasterKeyMissing as err:
+        raise click.ClickException(str(err)) from None
 
 
 @keys.command("init")
-@click.option("--if-missing", is_flag=True, help="Do nothing when a key already exists.")
-def keys_init(if_missing: bool) -> None:
-    """Create the registry's P-256 signing key (never overwrites one)."""
-    path = current_app.config["SIGNING_KEY_FILE"]
+@click.option("--if-missing", is_flag=True, help="Do nothing when the root already exists.")
+@click.option("--new-master-key", is_flag=True,
+              help="Create the master key file (REGISTRY_MASTER_KEY_FILE) first if there is no master key.")
+def keys_init(if_missing: bool, new_master_key: bool) -> None:
+    """Create the registry root CA (never replaces one), then a key for every body that lacks one."""
+    from pathlib import Path
+
+    from registry.keys import create_master_key_file
+    from registry.services import keys as key_service
+
+    path = Path(current_app.config["MASTER_KEY_FILE"])
+    if new_master_key and not current_app.config.get("MASTER_KEY") and not path.exists():
+        create_master_key_file(path)
+        click.echo(f"new master key written to {path}: keep a copy apart from the database backups")
+    vault = _vault()
+    session = get_session()
+    now = _now()
     try:
-        key_id = init_signing_key(path, current_app.config["SIGNING_KEY_PASSWORD"])
-    except FileExistsError:
-        if if_missing:
-            click.echo(f"signing key already at {path}")
-            return
-        raise click.ClickException(f"{path} already exists; a signing key is never overwritten") from None
-    click.echo(f"signing key {key_id} written to {path}")
+        root = key_service.root_key(session)
+        if root is None:
+            root = key_service.init_root(session, vault, actor=SYSTEM, now=now)
+            click.echo(f"registry root {root.key_id} created, valid until {root.not_after:%Y-%m-%d}")
+        elif not if_missing:
+            raise click.ClickException(f"the registry root {root.key_id} exists; it is never replaced")
+        else:
+            click.echo(f"registry root {root.key_id} already exists")
+        for key in key_service.ensure_body_keys(session, vault, now=now):
+            click.echo(f"body {key.body_id}: signing key {key.key_id} issued")
+        session.commit()
+    except DomainError as err:
+        session.rollback()
+        _fail(err)
+
+
+@keys.command("rotate")
+@click.argument("body_id", type=int)
+def keys_rotate(body_id: int) -> None:
+    """Retire a body's signing key and issue a new one; the old key keeps verifying what it signed."""
+    from registry.services import keys as key_service
+
+    try:
+        key = key_service.rotate_body_key(get_session(), _vault(), body_id=body_id, actor=SYSTEM, now=_now())
+    except DomainError as err:
+        _fail(err)
+    click.echo(f"body {body_id} now signs with key {key.key_id}")
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """One key per line: key id, role, body id, not after, active or retired. Never a private key."""
+    from registry.services import keys as key_service
+
+    for key in key_service.list_keys(get_session()):
+        state = f"retired {key.retired_at:%Y-%m-%d}" if key.retired_at else "active"
+        click.echo(f"{key.key_id}\t{key.role}\t{key.body_id or '-'}\t{key.not_after:%Y-%m-%d}\t{state}")
 
 
 @main.group("standards")
@@ -159,10 +210,14 @@ def bodies_file(**options: str) -> None:
     """File (备案) an evaluation body."""
     try:
         body = body_service.file_body(get_session(), filing=body_service.BodyFiling(**options), actor=SYSTEM,
-                                      now=_now())
+                                      vault=_vault(), now=_now())
     except DomainError as err:
         _fail(err)
-    click.echo(f"filed body {body.id}: {body.name} (certificate prefix {body.number_prefix})")
+    from registry.services.keys import current_key
+
+    key = current_key(get_session(), body.id or 0)
+    click.echo(f"filed body {body.id}: {body.name} (certificate prefix {body.number_prefix}, "
+               f"signing key {key.key_id if key else '-'})")
 
 
 @bodies.command("scope")
@@ -219,12 +274,121 @@ def certificates_list(limit: int | None) -> None:
         click.echo(f"{cert.number}\t{cert.holder_name}\t{cert.occupation_code}\t{cert.level}\t{cert.status}")
 
 
+@certificates.command("pdf")
+@click.argument("number")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="Where to write the signed PDF.")
+def certificates_pdf(number: str, output: str) -> None:
+    """Write a certificate's signed PDF (rendered and signed by its body on first use, then kept)."""
+    from pathlib import Path
+
+    from registry.runtime import document_settings
+    from registry.services.documents import certificate_pdf
+
+    try:
+        pdf = certificate_pdf(get_session(), _vault(), number=number, actor=SYSTEM,
+                              settings=document_settings(current_app), now=_now())
+    except DomainError as err:
+        _fail(err)
+    Path(output).write_bytes(pdf)
+    click.echo(f"{number.upper()}: {len(pdf):,} bytes written to {output}")
+
+
+# `registry certificate pdf NUMBER` reads naturally too.
+main.add_command(certificates, "certificate")
+
+
+@main.group()
+def trust() -> None:
+    """What offline verifiers need: the trust bundle and the status snapshot."""
+
+
+def _write_json(document: dict, output: str) -> None:  # type: ignore[type-arg]
+    from pathlib import Path
+
+    from certificates.trust import dumps
+
+    Path(output).write_text(dumps(document), encoding="utf-8")
+
+
+@trust.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+def trust_export(output: str) -> None:
+    """Write the trust bundle (root certificate, every body key with validity and status), signed by the root."""
+    from registry.services.trust import trust_bundle
+
+    try:
+        bundle = trust_bundle(get_session(), _vault(), now=_now(), registry_url=current_app.config["BASE_URL"])
+    except DomainError as err:
+        _fail(err)
+    _write_json(bundle, output)
+    click.echo(f"trust bundle with {len(bundle['keys'])} body keys written to {output}; "
+               f"root SHA-256 {bundle['root']['sha256']}")
+
+
+@trust.command("status")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+def trust_status(output: str) -> None:
+    """Write the status snapshot (every revoked or superseded certificate), signed by the root."""
+    from registry.services.trust import status_snapshot
+
+    try:
+        snapshot = status_snapshot(get_session(), _vault(), now=_now())
+    except DomainError as err:
+        _fail(err)
+    _write_json(snapshot, output)
+    click.echo(f"status snapshot with {len(snapshot['certificates'])} entries written to {output}")
+
+
+@main.command("verify")
+@click.argument("pdf", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--qr", "url", help="The URL decoded from a certificate's QR code, instead of a PDF.")
+@click.option("--trust", "trust_file", type=click.Path(exists=True, dir_okay=False), required=True,
+              help="The trust bundle (registry trust export, or /.well-known/skill-registry/trust.json).")
+@click.option("--status", "status_file", type=click.Path(exists=True, dir_okay=False),
+              help="A status snapshot, to tell revoked and superseded certificates.")
+@click.option("--root", "root_fingerprint", help="Pin the registry root by its SHA-256 fingerprint.")
+@click.option("--scan", is_flag=True, help="Also rasterise the page and decode the drawn QR code "
+              "(needs pdftoppm and zxing-cpp).")
+def verify(pdf: str | None, url: str | None, trust_file: str, status_file: str | None,
+           root_fingerprint: str | None, scan: bool) -> None:
+    """Verify a certificate PDF or QR URL offline; exit 0 only for a genuine certificate."""
+    from pathlib import Path
+
+    from certificates.trust import TrustError, load_bundle, load_status
+    from certificates.verifier import verify_pdf, verify_qr_url
+
+    if (pdf is None) == (url is None):
+        raise click.UsageError("give either a PDF file or --qr URL")
+    try:
+        bundle = load_bundle(Path(trust_file).read_bytes(), root_fingerprint=root_fingerprint)
+        status = load_status(Path(status_file).read_bytes(), bundle) if status_file else None
+    except TrustError as err:
+        raise click.ClickException(f"trust bundle refused: {err}") from None
+    if pdf is not None:
+        data = Path(pdf).read_bytes()
+        report = verify_pdf(data, bundle, status, scanned_url=_scan(data) if scan else None)
+    else:
+        report = verify_qr_url(url or "", bundle, status)
+    for line in report.lines():
+        click.echo(line)
+    sys.exit(report.exit_code)
+
+
+def _scan(pdf: bytes) -> str:
+    from certificates.scan import ScanError, scan_qr
+
+    try:
+        return scan_qr(pdf)
+    except ScanError as err:
+        raise click.ClickException(str(err)) from None
+
+
 @main.command()
 def demo() -> None:
     """Load demo data (idempotent) and print logins and certificates to try."""
     from sqlmodel import Session
 
-    from registry.keys import signer_for
     from registry.services.demo import load_demo
 
     if current_app.config["ENV"] == "production" and not current_app.config.get("TESTING"):
@@ -232,12 +396,12 @@ def demo() -> None:
             "refusing to load demo data (with published passwords) into a production registry: "
             "set REGISTRY_ENV=development for a demo database"
         )
-    signer = signer_for(current_app)
+    vault = _vault()
     # One outer transaction: the services' commits become savepoints, so the demo loads whole or not at all.
     with current_app.extensions["registry.engine"].connect() as connection, connection.begin():
         session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
         try:
-            summary = load_demo(session, signer=signer, now=_now())
+            summary = load_demo(session, vault=vault, now=_now())
         except DomainError as err:
             _fail(err)
         finally:

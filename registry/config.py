@@ -15,8 +15,11 @@ _SETTINGS: dict[str, tuple[Any, Any]] = {
     "READ_DATABASE_URL": (None, str),
     "SECRET_KEY": (None, str),
     "BASE_URL": ("http://127.0.0.1:5000", lambda v: v.rstrip("/")),
-    "SIGNING_KEY_FILE": (str(INSTANCE_DIR / "signing-key.pem"), str),
-    "SIGNING_KEY_PASSWORD": (None, str),
+    # Encrypts every private key of the registry's PKI; never in the database. The text itself, or a file.
+    "MASTER_KEY": (None, str),
+    "MASTER_KEY_FILE": (str(INSTANCE_DIR / "master.key"), str),
+    # Print the holder's full ID number on the PDF (False: masked, first 6 and last 4 kept).
+    "PDF_FULL_ID": (False, lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
     "VERIFY_RATE_LIMIT": ("10 per minute", str),
     # Counted for every lookup, found or not: concurrent misses all pass the miss check before any is counted.
     "VERIFY_CEILING": ("60 per minute", str),

@@ -29,6 +29,12 @@ class NotFound(DomainError):
     status = 404
 
 
+class Unauthenticated(DomainError):
+    """No credentials, or wrong ones."""
+
+    status = 401
+
+
 class Forbidden(DomainError):
     """The actor may not do this (role, own body, scope, a second person required)."""
 

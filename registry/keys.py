@@ -1,4 +1,4 @@
-"""The registry's signing key: created once by `registry keys init`, loaded by the app on first use."""
+"""The master key: from REGISTRY_MASTER_KEY or a key file, held by one KeyVault per app process."""
 
 from __future__ import annotations
 
@@ -6,48 +6,45 @@ import os
 from pathlib import Path
 from typing import Any
 
-from certificates import KeyRing, Signer, generate_private_key, load_private_key_pem, private_key_to_pem
+from certificates.pki import new_master_key, parse_master_key
+from registry.services.keys import KeyVault
 
 
-class SigningKeyMissing(RuntimeError):
+class MasterKeyMissing(RuntimeError):
     pass
 
 
-def init_signing_key(path: str | os.PathLike[str], password: str | None = None) -> str:
-    """Create a new P-256 key at `path` (mode 0600) and return its key id; never overwrite one."""
+def create_master_key_file(path: str | os.PathLike[str]) -> Path:
+    """Write a new random master key to `path` (mode 0600); never overwrite one."""
     path = Path(path)
-    if path.exists():
-        raise FileExistsError(f"{path} already exists; a signing key is never overwritten")
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = generate_private_key()
-    pem = private_key_to_pem(key, password.encode() if password else None)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(pem)
-    return Signer(key).key_id
+    with os.fdopen(fd, "w") as out:
+        out.write(new_master_key() + "\n")
+    return path
 
 
-def load_signer_from(path: str | os.PathLike[str], password: str | None = None) -> Signer:
-    path = Path(path)
-    if not path.exists():
-        raise SigningKeyMissing(f"no signing key at {path}: run `registry keys init` first")
-    return Signer(load_private_key_pem(path.read_bytes(), password.encode() if password else None))
+def load_master_key(config: Any) -> bytes:
+    """REGISTRY_MASTER_KEY if set, else the key file; a clear error naming both when neither is there."""
+    text = config.get("MASTER_KEY")
+    source = "REGISTRY_MASTER_KEY"
+    if not text:
+        path = Path(config["MASTER_KEY_FILE"])
+        if not path.exists():
+            raise MasterKeyMissing(
+                f"no master key: set REGISTRY_MASTER_KEY, or create {path} with "
+                "`registry keys init --new-master-key` (and keep a copy somewhere safe)"
+            )
+        text, source = path.read_text().strip(), str(path)
+    try:
+        return parse_master_key(text)
+    except ValueError as err:
+        raise MasterKeyMissing(f"{source}: {err}") from err
 
 
-def signer_for(app: Any) -> Signer:
-    """The app's signer, loaded once per process."""
-    signer = app.extensions.get("registry.signer")
-    if signer is None:
-        signer = load_signer_from(app.config["SIGNING_KEY_FILE"], app.config["SIGNING_KEY_PASSWORD"])
-        app.extensions["registry.signer"] = signer
-    return signer
-
-
-def keyring_for(app: Any) -> KeyRing:
-    """Every public key that may have signed a stored record (one registry key in this version)."""
-    keyring = app.extensions.get("registry.keyring")
-    if keyring is None:
-        keyring = KeyRing()
-        keyring.add(signer_for(app).public_key)
-        app.extensions["registry.keyring"] = keyring
-    return keyring
+def vault_for(app: Any) -> KeyVault:
+    """The app's key vault, created on first use so that commands that sign nothing need no master key."""
+    vault = app.extensions.get("registry.vault")
+    if vault is None:
+        vault = app.extensions["registry.vault"] = KeyVault(load_master_key(app.config))
+    return vault

@@ -13,9 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from certificates import KeyRing, Signer, load_private_key_pem
+from certificates import Signer, load_private_key_pem
 from registry.db import make_engine
 from registry.migrate import upgrade
+from registry.services.keys import KeyVault
 
 DATA = Path(__file__).parent / "data"
 TEST_KEY = DATA / "test-signing-key.pem"
@@ -108,5 +109,7 @@ def signer() -> Signer:
 
 
 @pytest.fixture(scope="session")
-def keyring(signer: Signer) -> KeyRing:
-    return KeyRing([signer.public_key])
+def vault() -> KeyVault:
+    from tests.factories import VAULT
+
+    return VAULT

@@ -9,11 +9,13 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session
 
 import standards
-from certificates import Signer, make_resident_id, make_uscc
+from certificates import make_resident_id, make_uscc
+from certificates.pki import parse_master_key
 from registry.models import Batch, Body, Certificate
 from registry.services import batches as batch_service
 from registry.services import bodies as body_service
 from registry.services import issuance
+from registry.services import keys as key_service
 from registry.services.actors import SYSTEM, Actor
 from registry.services.batches import CandidateInput
 from registry.services.standards import sync_standards
@@ -23,6 +25,9 @@ NOW = datetime(2026, 5, 20, 2, 0, tzinfo=UTC)
 ASSESSED_ON = date(2026, 5, 10)
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
+# The tests' master key: it encrypts the test databases' private keys and nothing else.
+TEST_MASTER_KEY = "JdEVN628Bs0R8b-qOTuyOGFl7PIZbuTFFRHXGQSwQ1A"
+VAULT = key_service.KeyVault(parse_master_key(TEST_MASTER_KEY))
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
 GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超"]
@@ -30,6 +35,13 @@ GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军"
 
 def publish_catalogue(session: Session) -> None:
     sync_standards(session, versions=standards.load_catalogue(), actor=SYSTEM, now=NOW)
+
+
+def ensure_root(session: Session) -> None:
+    """The registry root CA, created once per database (bodies need it to get their keys)."""
+    if key_service.root_key(session) is None:
+        key_service.init_root(session, VAULT, actor=SYSTEM, now=NOW)
+        session.commit()
 
 
 def regulator(session: Session) -> Actor:
@@ -55,7 +67,8 @@ def body(
         province=province, body_code=body_code, site_code=site_code or f"{province}{n:04d}",
         contact_name="联系人", contact_phone="020-12345678",
     )
-    filed = body_service.file_body(session, filing=filing, actor=SYSTEM, now=NOW)
+    ensure_root(session)
+    filed = body_service.file_body(session, filing=filing, actor=SYSTEM, vault=VAULT, now=NOW)
     for code, work_type, levels in scope:
         body_service.add_scope(session, body_id=filed.id, occupation_code=code, work_type=work_type, levels=levels,
                                valid_from=date(2025, 1, 1), valid_to=date(2027, 12, 31), actor=SYSTEM, now=NOW)
@@ -108,11 +121,11 @@ class Issued:
     certificates: list[Certificate]
 
 
-def issued_batch(session: Session, signer: Signer, *, count: int = 3) -> Issued:
+def issued_batch(session: Session, *, count: int = 3) -> Issued:
     """A published catalogue, a body with staff, and one approved batch of `count` certificates."""
     publish_catalogue(session)
     filed = body(session)
     assessor, supervisor = staff(session, filed, "assessor"), staff(session, filed, "supervisor")
     batch = submitted_batch(session, filed, assessor, count=count)
-    certs = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=NOW)
+    certs = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, vault=VAULT, now=NOW)
     return Issued(filed, assessor, supervisor, certs)

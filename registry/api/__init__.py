@@ -58,6 +58,8 @@ def handle_domain_error(error: DomainError) -> Any:
     }
     if error.field:
         payload["field"] = error.field
+    if status == HTTPStatus.UNAUTHORIZED:
+        return payload, status, {"WWW-Authenticate": 'Basic realm="registry", charset="UTF-8"'}
     return payload, status
 
 
@@ -66,6 +68,8 @@ def _status_name(code: int) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from registry.api.certificates import blp as certificates_blp
+    from registry.api.qr import bp as qr_bp
     from registry.api.verify import blp as verify_blp
 
     app.config.setdefault("API_TITLE", "Skill-level certification registry")
@@ -75,6 +79,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api.init_app(app)
     api.register_blueprint(verify_blp, url_prefix="/api/v1")
+    api.register_blueprint(certificates_blp, url_prefix="/api/v1")
+    app.register_blueprint(qr_bp)
     app.register_error_handler(DomainError, handle_domain_error)
     app.add_url_rule("/", "index", _index)
 
@@ -86,5 +92,8 @@ def _index() -> Any:
         "verify": {"method": "POST", "path": "/api/v1/verify",
                    "body": {"number": "证书编号 (22 characters)", "name": "姓名"},
                    "or": {"id_number": "证件号码", "name": "姓名"}},
+        "qr": {"method": "GET", "path": "/v/<digits>", "format": "docs/verification-format.md"},
+        "trust_bundle": "/.well-known/skill-registry/trust.json",
+        "status_snapshot": "/.well-known/skill-registry/status.json",
         "openapi": "/api/v1/openapi.json",
     }

@@ -9,7 +9,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from registry.db import get_read_session
-from registry.keys import keyring_for
 from registry.limits import limiter
 from registry.schemas.verify import VerifyRequestSchema, VerifyResponseSchema
 from registry.services.verification import verify_by_id_number, verify_by_number
@@ -42,9 +41,8 @@ class Verify(MethodView):
         A wrong name and an unknown number give the same empty answer.
         """
         session = get_read_session()
-        keyring = keyring_for(current_app)
         if "number" in data:
-            matches = verify_by_number(session, number=data["number"], name=data["name"], keyring=keyring)
+            matches = verify_by_number(session, number=data["number"], name=data["name"])
         else:
-            matches = verify_by_id_number(session, id_number=data["id_number"], name=data["name"], keyring=keyring)
+            matches = verify_by_id_number(session, id_number=data["id_number"], name=data["name"])
         return {"matches": matches}

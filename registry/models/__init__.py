@@ -5,6 +5,7 @@ from registry.models.audit import AuditEvent
 from registry.models.batch import Batch, Candidate
 from registry.models.body import Body, ScopeEntry
 from registry.models.certificate import REVOCATION_REASONS, Certificate, Revocation, SerialCounter
+from registry.models.keys import CertificatePdf, SigningKey
 from registry.models.standard import PublishedStandard
 from registry.models.user import User
 
@@ -15,10 +16,12 @@ __all__ = [
     "Body",
     "Candidate",
     "Certificate",
+    "CertificatePdf",
     "PublishedStandard",
     "Revocation",
     "ScopeEntry",
     "SerialCounter",
+    "SigningKey",
     "User",
     "pk",
 ]

@@ -47,10 +47,12 @@ class Certificate(SQLModel, table=True):
     occupation_code: str = Field(max_length=10)
     issued_on: date
     issued_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    # Every printed field, frozen at issuance, and the registry's signature over its canonical bytes.
+    # Every printed field, frozen at issuance, and the issuing body's signature over its canonical bytes.
     record: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
     key_id: str = Field(max_length=16)
     signature: str = Field(max_length=100)
+    # The body's signature over the QR payload (docs/verification-format.md), base64url of raw r||s.
+    qr_signature: str = Field(max_length=100)
     status: str = Field(default="valid", max_length=10)
     supersedes_id: int | None = Field(default=None, foreign_key="certificates.id", unique=True)
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 import standards
 from certificates import FieldError, normalize_id, validate_name
+from certificates.payload import require_printable
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound
 from registry.models import Batch, Candidate, ScopeEntry, pk
 from registry.services.actors import Actor, require_body_role
@@ -218,6 +219,7 @@ def _in_row(err: InvalidInput, index: int) -> InvalidInput:
 def _candidate_row(batch: Batch, level: standards.Level, data: CandidateInput) -> Candidate:
     try:
         name = validate_name(data.name)
+        require_printable(name=name)  # refused at entry, long before a number could be allocated
         id_number = normalize_id(data.id_type, data.id_number)
     except FieldError as err:
         raise field_error(err) from err

@@ -13,6 +13,7 @@ from registry.errors import Conflict, InvalidInput, NotFound
 from registry.models import Body, PublishedStandard, ScopeEntry, pk
 from registry.services.actors import Actor, require_regulator
 from registry.services.audit import record_event
+from registry.services.keys import KeyVault, create_body_key, require_root
 from registry.services.validation import field_error, require_text
 
 
@@ -28,9 +29,10 @@ class BodyFiling:
     contact_phone: str
 
 
-def file_body(session: Session, *, filing: BodyFiling, actor: Actor, now: datetime) -> Body:
-    """Record a body's 备案: every identifier checked, the number prefix unique."""
+def file_body(session: Session, *, filing: BodyFiling, actor: Actor, vault: KeyVault, now: datetime) -> Body:
+    """Record a body's 备案: every identifier checked, the number prefix unique, its signing key issued."""
     require_regulator(actor)
+    require_root(session)
     name = require_text(filing.name, "name", "备案名称", "filed name", 200)
     if filing.kind not in ("Y", "S"):
         raise InvalidInput(
@@ -60,9 +62,11 @@ def file_body(session: Session, *, filing: BodyFiling, actor: Actor, now: dateti
     _refuse_duplicates(session, body)
     session.add(body)
     session.flush()
+    key = create_body_key(session, vault, body, now=now)
     record_event(
         session, actor=actor, action="body.filed", object_type="body", object_id=body.id, now=now,
-        after={"name": body.name, "kind": body.kind, "credit_code": body.credit_code, "prefix": body.number_prefix},
+        after={"name": body.name, "kind": body.kind, "credit_code": body.credit_code, "prefix": body.number_prefix,
+               "key_id": key.key_id},
     )
     try:
         session.commit()

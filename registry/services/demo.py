@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from certificates import Signer, make_foreign_permanent_id, make_resident_id, make_uscc
+from certificates import make_foreign_permanent_id, make_resident_id, make_uscc
 from registry.errors import InvalidInput
 from registry.models import Certificate, PublishedStandard, User, pk
 from registry.services import batches as batch_service
@@ -20,6 +20,7 @@ from registry.services import bodies as body_service
 from registry.services.actors import SYSTEM, Actor
 from registry.services.batches import CandidateInput
 from registry.services.issuance import approve_batch
+from registry.services.keys import KeyVault, init_root, root_key
 from registry.services.revocation import reissue_certificate, revoke_certificate
 from registry.services.standards import in_force_on
 from registry.services.users import create_user
@@ -70,24 +71,26 @@ BATCHES = (
 )
 
 
-def load_demo(session: Session, *, signer: Signer, now: datetime) -> str:
+def load_demo(session: Session, *, vault: KeyVault, now: datetime) -> str:
     """Create the demo data unless it is already there; return what to print."""
     if session.exec(select(User.id).where(User.username == "regulator")).first() is None:
-        _create(session, signer=signer, now=now)
+        _create(session, vault=vault, now=now)
     return _summary(session)
 
 
-def _create(session: Session, *, signer: Signer, now: datetime) -> None:
+def _create(session: Session, *, vault: KeyVault, now: datetime) -> None:
     if session.exec(select(PublishedStandard.id)).first() is None:
         raise InvalidInput("standards-missing", "请先运行 registry standards sync。",
                            "Run `registry standards sync` first.", field="standards")
     rng = random.Random(2026)  # noqa: S311  (fake data, reproducible)
     create_user(session, username="regulator", display_name="省人社厅职业技能鉴定中心", password=DEMO_PASSWORD,
                 role="regulator", body_id=None, actor=SYSTEM, now=now)
+    if root_key(session) is None:
+        init_root(session, vault, actor=SYSTEM, now=now)
     staff: dict[str, dict[str, Actor]] = {}
     body_ids: dict[str, int] = {}
     for spec in BODIES:
-        body = body_service.file_body(session, actor=SYSTEM, now=now, filing=body_service.BodyFiling(
+        body = body_service.file_body(session, actor=SYSTEM, vault=vault, now=now, filing=body_service.BodyFiling(
             name=spec.name, kind=spec.kind, credit_code=make_uscc(spec.credit17), province=spec.province,
             body_code=spec.body_code, site_code=spec.site_code, contact_name=spec.contact, contact_phone=spec.phone))
         body_ids[spec.key] = pk(body)
@@ -121,14 +124,14 @@ def _create(session: Session, *, signer: Signer, now: datetime) -> None:
             batch_service.return_batch(session, batch_id=pk(batch), actor=team["supervisor"], now=now,
                                        reason="技能考核评分表缺少考评员签字，请补正后重新提交。")
         elif state == "issued":
-            approve_batch(session, batch_id=pk(batch), approved_by=team["supervisor"], signer=signer, now=now)
+            approve_batch(session, batch_id=pk(batch), approved_by=team["supervisor"], vault=vault, now=now)
     issued = session.exec(select(Certificate).order_by(col(Certificate.id))).all()
     revoke_certificate(session, number=issued[30].number, reason="fraud", note="申报材料中的工作年限证明系伪造。",
                        actor=staff["s"]["supervisor"], now=now)
     old = issued[2]
     reissue_certificate(session, number=old.number, holder_name=old.holder_name + "明",
                         reason="持证人姓名录入有误，更正后换发。", actor=staff["y"]["supervisor"],
-                        signer=signer, now=now)
+                        vault=vault, now=now)
 
 
 def _name(rng: random.Random) -> str:

@@ -8,7 +8,8 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 import standards
-from certificates import ID_TYPES, CertificateNumber, Signer, fold_id
+from certificates import ID_TYPES, CertificateNumber, FieldError, Signer, fold_id
+from certificates.payload import require_printable, sign_record_payload
 from certificates.record import NO_WORK_TYPE, CertificateRecord
 from registry.errors import NotFound
 from registry.models import AuditEvent, Batch, Body, Candidate, Certificate, PublishedStandard
@@ -22,11 +23,13 @@ from registry.services.batches import (
     require_second_person,
 )
 from registry.services.clock import CHINA
+from registry.services.keys import KeyVault, body_signer
 from registry.services.numbering import allocate_serials
+from registry.services.validation import field_error
 
 
 def approve_batch(
-    session: Session, *, batch_id: int, approved_by: Actor, signer: Signer, now: datetime
+    session: Session, *, batch_id: int, approved_by: Actor, vault: KeyVault, now: datetime
 ) -> list[Certificate]:
     """Approve a submitted batch and issue its certificates in the same transaction.
 
@@ -45,8 +48,8 @@ def approve_batch(
     candidates = candidates_of(session, batch_id)
     passed = [c for c in candidates if c.passed]
     try:
-        issued = _issue(session, batch=batch, body=body, candidates=passed, actor=approved_by, signer=signer,
-                        now=now)
+        issued = _issue(session, batch=batch, body=body, candidates=passed, actor=approved_by,
+                        signer=body_signer(session, vault, body).signer, now=now)
         batch.status, batch.decided_by, batch.decided_at = "issued", approved_by.user_id, now
         record_event(
             session, actor=approved_by, action="batch.approved", object_type="batch", object_id=batch.id,
@@ -75,6 +78,12 @@ def _issue(
     standard = session.get(PublishedStandard, batch.standard_id)
     assert standard is not None  # noqa: S101  (foreign key)
     issued_on = now.astimezone(CHINA).date()
+    try:  # before a number is allocated: a name the certificate cannot print is refused, naming the character
+        for candidate in candidates:
+            require_printable(name=candidate.name, body_name=body.name, work_type=batch.work_type or "",
+                              occupation_name=standard.name)
+    except FieldError as err:
+        raise field_error(err) from err
     first = allocate_serials(
         session, prefix=body.number_prefix, year=issued_on.year, level=batch.level, count=len(candidates)
     )
@@ -128,8 +137,12 @@ def certificate_row(
     signer: Signer,
     now: datetime,
 ) -> dict[str, object]:
-    """The column values of a certificate: the frozen record and the signature over it."""
+    """The column values of a certificate: the frozen record, the body's signature over it and over its QR."""
     data = record.to_dict()
+    try:
+        qr_signature = sign_record_payload(record, signer.private_key, signer.key_id)
+    except FieldError as err:
+        raise field_error(err) from err
     return {
         "number": number.text,
         "prefix": number.prefix,
@@ -148,6 +161,7 @@ def certificate_row(
         "record": data,
         "key_id": signer.key_id,
         "signature": signer.sign(data),
+        "qr_signature": qr_signature,
         "status": "valid",
         "supersedes_id": None,
     }

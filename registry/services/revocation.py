@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from certificates import ID_TYPES, CertificateNumber, FieldError, Signer, normalize_id, validate_name
+from certificates import ID_TYPES, CertificateNumber, FieldError, normalize_id, validate_name
+from certificates.payload import require_printable
 from certificates.record import CertificateRecord
 from registry.errors import Conflict, Forbidden, InvalidInput
 from registry.models import REVOCATION_REASONS, Body, Certificate, Revocation, pk
@@ -17,6 +18,7 @@ from registry.services.audit import record_event
 from registry.services.batches import require_active_body
 from registry.services.clock import CHINA
 from registry.services.issuance import certificate_row, get_certificate
+from registry.services.keys import KeyVault, body_signer
 from registry.services.numbering import allocate_serials
 from registry.services.validation import field_error
 
@@ -82,7 +84,7 @@ def reissue_certificate(
     id_number: str | None = None,
     reason: str,
     actor: Actor,
-    signer: Signer,
+    vault: KeyVault,
     now: datetime,
 ) -> Certificate:
     """Issue a corrected certificate under a new number; the old one becomes superseded, never deleted."""
@@ -95,6 +97,7 @@ def reissue_certificate(
     body = session.get(Body, old.body_id, with_for_update=True)
     assert body is not None  # noqa: S101  (foreign key)
     require_active_body(body.status)
+    signer = body_signer(session, vault, body).signer
     previous = CertificateRecord.from_dict(old.record)
     new_type = id_type or previous.id_type
     try:
@@ -110,6 +113,10 @@ def reissue_certificate(
     if corrected == previous:
         raise InvalidInput("reissue-no-change", "换发的证书与原证书内容相同。",
                            "The reissued certificate would be identical to the old one.", field="holder_name")
+    try:
+        require_printable(holder_name=corrected.holder_name)
+    except FieldError as err:
+        raise field_error(err) from err
     issued_on = now.astimezone(CHINA).date()
     serial = allocate_serials(session, prefix=old.prefix, year=issued_on.year, level=old.level, count=1)
     new_number = CertificateNumber(kind=body.kind, body_code=body.body_code, province=body.province,

@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from certificates import FieldError, KeyRing, fold_id, mask_id, validate_name
+from certificates import FieldError, fold_id, mask_id, validate_name, verify_record
 from registry.models import REVOCATION_REASONS, Certificate, Revocation
 from registry.services.clock import CHINA
+from registry.services.keys import public_key_for
 
 
 @dataclass(frozen=True)
@@ -46,15 +47,21 @@ def _clean_name(name: str) -> str:
         return " ".join(unicodedata.normalize("NFC", name).split())
 
 
-def verify_by_number(session: Session, *, number: str, name: str, keyring: KeyRing) -> list[VerificationResult]:
+def verify_by_number(session: Session, *, number: str, name: str) -> list[VerificationResult]:
     query = _LOOKUP.where(
         col(Certificate.number) == fold_id(number), col(Certificate.holder_name) == _clean_name(name)
     )
-    return _results(session, query, keyring)
+    return _results(session, query)
+
+
+def lookup_certificate(session: Session, number: str) -> VerificationResult | None:
+    """By number alone: only for callers that proved knowledge of the certificate (a signed QR payload)."""
+    results = _results(session, _LOOKUP.where(col(Certificate.number) == fold_id(number)))
+    return results[0] if results else None
 
 
 def verify_by_id_number(
-    session: Session, *, id_number: str, name: str, keyring: KeyRing
+    session: Session, *, id_number: str, name: str
 ) -> list[VerificationResult]:
     query = (
         _LOOKUP
@@ -62,7 +69,7 @@ def verify_by_id_number(
                col(Certificate.holder_name) == _clean_name(name))
         .order_by(col(Certificate.issued_on).desc(), col(Certificate.id).desc())
     )
-    return _results(session, query, keyring)
+    return _results(session, query)
 
 
 def _build_lookup() -> Any:
@@ -79,9 +86,13 @@ def _build_lookup() -> Any:
 _LOOKUP = _build_lookup()  # Select of (Certificate, Revocation | None, successor number | None)
 
 
-def _results(
-    session: Session, query: Any, keyring: KeyRing
-) -> list[VerificationResult]:
+def is_genuine(session: Session, cert: Certificate) -> bool:
+    """The stored record still matches the issuing body's signature (made with a key the registry issued)."""
+    public_key = public_key_for(session, cert.key_id)
+    return public_key is not None and verify_record(public_key, cert.record, cert.signature)
+
+
+def _results(session: Session, query: Any) -> list[VerificationResult]:
     results = []
     for cert, revocation, successor_number in session.execute(query):
         record = cert.record
@@ -101,7 +112,7 @@ def _results(
                 body_name=record["body_name"],
                 issued_on=cert.issued_on,
                 status=cert.status,
-                genuine=keyring.verify(record, cert.signature, cert.key_id),
+                genuine=is_genuine(session, cert),
                 revoked_on=revocation.revoked_at.astimezone(CHINA).date() if revocation else None,
                 revocation_reason=reason,
                 revocation_reason_zh=REVOCATION_REASONS[reason][0] if reason else None,

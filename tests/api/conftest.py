@@ -10,12 +10,12 @@ from flask.testing import FlaskClient
 
 from registry import create_app
 from registry.limits import limiter
-from tests.conftest import TEST_KEY
+from tests import factories as f
 
 
 @pytest.fixture
 def app(database_url: str, session) -> Iterator[Flask]:
-    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SIGNING_KEY_FILE": str(TEST_KEY),
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "MASTER_KEY": f.TEST_MASTER_KEY,
                       "VERIFY_RATE_LIMIT": "5 per minute"})
     app.extensions["registry.sessions"] = lambda: session
     app.extensions["registry.read_sessions"] = lambda: session

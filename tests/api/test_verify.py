@@ -11,8 +11,8 @@ from tests import factories as f
 
 
 @pytest.fixture
-def issued(session, signer):
-    done = f.issued_batch(session, signer)
+def issued(session, vault):
+    done = f.issued_batch(session)
     return done.body, done.supervisor, done.certificates
 
 
@@ -46,12 +46,12 @@ def test_a_wrong_name_and_an_unknown_number_get_the_same_answer(client, issued):
     assert wrong_name.get_json() == unknown.get_json() == {"matches": []}
 
 
-def test_revoked_and_superseded_certificates_say_so(client, session, issued, signer):
+def test_revoked_and_superseded_certificates_say_so(client, session, issued, vault):
     _, supervisor, certs = issued
     revoke_certificate(session, number=certs[0].number, reason="fraud", note="伪造工作年限证明", actor=supervisor,
                        now=f.NOW)
     new = reissue_certificate(session, number=certs[1].number, holder_name="王伟明", reason="姓名更正",
-                              actor=supervisor, signer=signer, now=f.NOW)
+                              actor=supervisor, vault=vault, now=f.NOW)
 
     revoked = client.post("/api/v1/verify", json={"number": certs[0].number, "name": certs[0].holder_name})
     [match] = revoked.get_json()["matches"]
@@ -108,7 +108,7 @@ def test_the_openapi_document_describes_verify(client):
     assert {"200", "422", "429"} <= set(operation["responses"])
 
 
-def test_a_name_typed_with_another_middle_dot_still_matches(client, session, signer):
+def test_a_name_typed_with_another_middle_dot_still_matches(client, session, vault):
     f.publish_catalogue(session)
     body = f.body(session)
     assessor, supervisor = f.staff(session, body, "assessor"), f.staff(session, body, "supervisor")
@@ -117,7 +117,7 @@ def test_a_name_typed_with_another_middle_dot_still_matches(client, session, sig
     add_candidates(session, batch_id=batch.id, actor=assessor, now=f.NOW, candidates=[
         CandidateInput(name="阿依古丽·买买提", id_type=row.id_type, id_number=row.id_number, scores=row.scores)])
     submit_batch(session, batch_id=batch.id, actor=assessor, now=f.NOW)
-    [cert] = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+    [cert] = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, vault=vault, now=f.NOW)
 
     typed = client.post("/api/v1/verify", json={"number": cert.number, "name": " 阿依古丽•买买提 "})
     assert [m["holder_name"] for m in typed.get_json()["matches"]] == ["阿依古丽·买买提"]

@@ -10,12 +10,12 @@ from registry import create_app
 from registry.db import make_session_factory
 from registry.services import issuance
 from tests import factories as f
-from tests.conftest import TEST_KEY, new_database
+from tests.conftest import new_database
 
 
-def test_verification_does_not_wait_for_a_writer_on_sqlite(tmp_path, signer):
+def test_verification_does_not_wait_for_a_writer_on_sqlite(tmp_path, vault):
     url, drop = new_database("sqlite", tmp_path)
-    app = create_app({"DATABASE_URL": url, "TESTING": True, "SIGNING_KEY_FILE": str(TEST_KEY)})
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "MASTER_KEY": f.TEST_MASTER_KEY})
     engine = app.extensions["registry.engine"]
     try:
         with make_session_factory(engine)() as session:
@@ -23,7 +23,7 @@ def test_verification_does_not_wait_for_a_writer_on_sqlite(tmp_path, signer):
             body = f.body(session)
             assessor, supervisor = f.staff(session, body, "assessor"), f.staff(session, body, "supervisor")
             batch = f.submitted_batch(session, body, assessor, count=2)
-            [cert, _] = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer,
+            [cert, _] = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, vault=vault,
                                                now=f.NOW)
         with engine.connect() as writer:
             writer.execute(text("UPDATE bodies SET contact_phone = contact_phone"))  # holds the write lock

@@ -16,7 +16,7 @@ from registry.services.users import authenticate
 from tests import factories as f
 
 
-def test_the_whole_story_is_in_the_audit_trail(session, signer):
+def test_the_whole_story_is_in_the_audit_trail(session, vault):
     f.publish_catalogue(session)
     body = f.body(session)
     assessor = f.staff(session, body, "assessor")
@@ -24,11 +24,11 @@ def test_the_whole_story_is_in_the_audit_trail(session, signer):
     batch = f.submitted_batch(session, body, assessor, count=3)
     batches.return_batch(session, batch_id=batch.id, reason="成绩单缺签字", actor=supervisor, now=f.NOW)
     batches.submit_batch(session, batch_id=batch.id, actor=assessor, now=f.NOW)
-    certs = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+    certs = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, vault=vault, now=f.NOW)
     revoke_certificate(session, number=certs[0].number, reason="issued-in-error", note="", actor=supervisor,
                        now=f.NOW)
     reissue_certificate(session, number=certs[1].number, holder_name="李明", reason="姓名更正", actor=supervisor,
-                        signer=signer, now=f.NOW)
+                        vault=vault, now=f.NOW)
     change_body_status(session, body_id=body.id, change="suspend", reason="年度检查不合格", actor=SYSTEM, now=f.NOW)
     assert authenticate(session, username="nobody", password="x" * 12, client="203.0.113.9", now=f.NOW) is None
 

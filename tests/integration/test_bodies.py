@@ -48,6 +48,7 @@ def events(session: Session, action: str, body_id: int) -> list[AuditEvent]:
 
 @pytest.fixture
 def regulator(session: Session) -> Actor:
+    f.ensure_root(session)
     f.publish_catalogue(session)
     return f.regulator(session)
 
@@ -58,7 +59,7 @@ def regulator(session: Session) -> Actor:
 def test_a_filing_is_stored_with_its_number_prefix_and_audited(session, regulator):
     data = filing(credit_code=filing().credit_code.lower(), kind="Y", body_code="0000", site_code="440123")
 
-    filed = body_service.file_body(session, filing=data, actor=regulator, now=f.NOW)
+    filed = body_service.file_body(session, filing=data, actor=regulator, vault=f.VAULT, now=f.NOW)
 
     session.expire_all()
     stored = session.get(Body, filed.id)
@@ -76,7 +77,7 @@ def test_a_credit_code_with_a_wrong_check_character_is_refused(session, regulato
     wrong = good[:17] + ("1" if good[17] != "1" else "2")
 
     with pytest.raises(InvalidInput) as caught:
-        body_service.file_body(session, filing=filing(credit_code=wrong), actor=regulator, now=f.NOW)
+        body_service.file_body(session, filing=filing(credit_code=wrong), actor=regulator, vault=f.VAULT, now=f.NOW)
 
     assert_refusal(caught.value, "credit-code-check", "credit_code", f"校验码错误：按 GB 32100 计算应为 {good[17]}",
                    f"check character is wrong: GB 32100 gives {good[17]}")
@@ -87,18 +88,18 @@ def test_a_credit_code_with_a_wrong_check_character_is_refused(session, regulato
 @pytest.mark.parametrize("province", ["99", "4", "00"])
 def test_a_province_outside_gb_t_2260_is_refused(session, regulator, province):
     with pytest.raises(InvalidInput) as caught:
-        body_service.file_body(session, filing=filing(province=province), actor=regulator, now=f.NOW)
+        body_service.file_body(session, filing=filing(province=province), actor=regulator, vault=f.VAULT, now=f.NOW)
 
     assert_refusal(caught.value, "province-unknown", "province", "GB/T 2260 的省级代码", "GB/T 2260 provincial code")
     assert body_count(session) == 0
 
 
 def test_a_credit_code_can_be_filed_only_once(session, regulator):
-    first = body_service.file_body(session, filing=filing(), actor=regulator, now=f.NOW)
+    first = body_service.file_body(session, filing=filing(), actor=regulator, vault=f.VAULT, now=f.NOW)
     again = filing(credit_code=f" {first.credit_code.lower()} ")  # the same code as typed by someone else
 
     with pytest.raises(InvalidInput) as caught:
-        body_service.file_body(session, filing=again, actor=regulator, now=f.NOW)
+        body_service.file_body(session, filing=again, actor=regulator, vault=f.VAULT, now=f.NOW)
 
     assert_refusal(caught.value, "body-credit-code-taken", "credit_code", f"{first.credit_code} 已备案",
                    f"{first.credit_code} is already filed")
@@ -106,10 +107,12 @@ def test_a_credit_code_can_be_filed_only_once(session, regulator):
 
 
 def test_a_certificate_number_prefix_belongs_to_one_body(session, regulator):
-    first = body_service.file_body(session, filing=filing(site_code="440001"), actor=regulator, now=f.NOW)
+    first = body_service.file_body(session, filing=filing(site_code="440001"), actor=regulator, vault=f.VAULT,
+                                   now=f.NOW)
 
     with pytest.raises(InvalidInput) as caught:
-        body_service.file_body(session, filing=filing(site_code="440001"), actor=regulator, now=f.NOW)
+        body_service.file_body(session, filing=filing(site_code="440001"), actor=regulator, vault=f.VAULT,
+                               now=f.NOW)
 
     assert_refusal(caught.value, "body-prefix-taken", "site_code",
                    f"证书编号前缀 {first.number_prefix} 已被其他机构使用",
@@ -117,14 +120,14 @@ def test_a_certificate_number_prefix_belongs_to_one_body(session, regulator):
     assert body_count(session) == 1
     # The prefix is the whole combination: an employer with the same codes gets a different one.
     employer = body_service.file_body(session, filing=filing(kind="Y", site_code="440001"), actor=regulator,
-                                      now=f.NOW)
+                                      vault=f.VAULT, now=f.NOW)
     assert employer.number_prefix == "Y000144440001"
 
 
 @pytest.mark.parametrize("kind", ["X", "s", ""])
 def test_body_kind_must_be_employer_or_social_organisation(session, regulator, kind):
     with pytest.raises(InvalidInput) as caught:
-        body_service.file_body(session, filing=filing(kind=kind), actor=regulator, now=f.NOW)
+        body_service.file_body(session, filing=filing(kind=kind), actor=regulator, vault=f.VAULT, now=f.NOW)
 
     assert_refusal(caught.value, "body-kind", "kind", "Y（用人单位）或 S（社会培训评价组织）",
                    "Y (employer) or S (social training-evaluation organisation)")
@@ -137,7 +140,7 @@ def test_only_the_regulator_may_file_a_body(session, regulator, role):
     staff = f.staff(session, existing, role)
 
     with pytest.raises(Forbidden) as caught:
-        body_service.file_body(session, filing=filing(), actor=staff, now=f.NOW)
+        body_service.file_body(session, filing=filing(), actor=staff, vault=f.VAULT, now=f.NOW)
 
     assert_refusal(caught.value, "regulator-only", None, "监管方", "Only the regulator")
     assert body_count(session) == 1

@@ -10,13 +10,14 @@ from sqlalchemy import inspect
 from certificates import normalize_id, parse_number
 from registry import create_app
 from registry.cli import main
-from tests.conftest import TEST_KEY, new_database
+from tests import factories as f
+from tests.conftest import new_database
 
 
 @pytest.fixture
 def cli_app(backend, tmp_path):
     url, drop = new_database(backend, tmp_path)
-    app = create_app({"DATABASE_URL": url, "SIGNING_KEY_FILE": str(TEST_KEY), "ENV": "development"})
+    app = create_app({"DATABASE_URL": url, "MASTER_KEY": f.TEST_MASTER_KEY, "ENV": "development"})
     yield app
     app.extensions["registry.engine"].dispose()
     app.extensions["registry.read_engine"].dispose()
@@ -38,16 +39,35 @@ def test_db_upgrade_creates_the_schema_on_an_empty_database(tmp_path):
     assert "agree" in run(app, "db", "check").output
 
 
-def test_keys_init_never_overwrites(tmp_path):
-    key = tmp_path / "keys" / "signing.pem"
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'k.sqlite3'}", "SIGNING_KEY_FILE": str(key)})
-    first = run(app, "keys", "init").output
-    assert re.search(r"signing key [0-9a-f]{16} written", first)
-    assert oct(key.stat().st_mode & 0o777) == "0o600"
-    content = key.read_bytes()
-    assert run(app, "keys", "init", ok=False).exit_code != 0
-    assert "already" in run(app, "keys", "init", "--if-missing").output
-    assert key.read_bytes() == content
+def test_keys_init_creates_the_master_key_and_root_once(tmp_path):
+    master = tmp_path / "keys" / "master.key"
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'k.sqlite3'}", "MASTER_KEY_FILE": str(master)})
+    run(app, "db", "upgrade")
+    refused = run(app, "keys", "init", ok=False)
+    assert refused.exit_code != 0 and "no master key" in refused.output  # says how to get one
+
+    first = run(app, "keys", "init", "--new-master-key").output
+    assert "new master key written" in first
+    assert re.search(r"registry root [0-9a-f]{16} created", first)
+    assert oct(master.stat().st_mode & 0o777) == "0o600"
+    content = master.read_bytes()
+    assert run(app, "keys", "init", ok=False).exit_code != 0  # a root is never replaced
+    assert "already exists" in run(app, "keys", "init", "--if-missing", "--new-master-key").output
+    assert master.read_bytes() == content
+    [line] = run(app, "keys", "list").output.splitlines()
+    assert re.fullmatch(r"[0-9a-f]{16}\troot\t-\t\d{4}-\d\d-\d\d\tactive", line)
+
+
+def test_a_wrong_master_key_is_named_not_misused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'k.sqlite3'}"
+    app = create_app({"DATABASE_URL": url, "MASTER_KEY": f.TEST_MASTER_KEY})
+    run(app, "db", "upgrade")
+    run(app, "keys", "init")
+    run(app, "standards", "sync")
+    other = create_app({"DATABASE_URL": url, "MASTER_KEY": "A" * 43, "ENV": "development"})
+    result = other.test_cli_runner().invoke(main, ["demo"])
+    assert result.exit_code != 0
+    assert "master key" in str(result.exception or result.output)
 
 
 def test_standards_sync_and_list(cli_app):
@@ -109,6 +129,7 @@ def test_demo_without_standards_fails_cleanly(cli_app):
 
 def test_the_regulator_files_a_body_and_its_scope_from_the_command_line(cli_app):
     run(cli_app, "standards", "sync")
+    run(cli_app, "keys", "init")
     bad = run(cli_app, "bodies", "file", "--name", "某评价中心", "--kind", "S", "--credit-code", "52440000MJL000207X",
               "--province", "44", "--body-code", "0001", "--site-code", "440101", "--contact-name", "张三",
               "--contact-phone", "020-1", ok=False)
@@ -117,6 +138,7 @@ def test_the_regulator_files_a_body_and_its_scope_from_the_command_line(cli_app)
               "--province", "44", "--body-code", "0001", "--site-code", "440101", "--contact-name", "张三",
               "--contact-phone", "020-1").output
     assert "certificate prefix S000144440101" in out
+    assert re.search(r"signing key [0-9a-f]{16}", out)
     body_id = re.search(r"filed body (\d+)", out).group(1)
     scope = run(cli_app, "bodies", "scope", body_id, "--occupation", "4-10-01-06", "--work-type", "母婴护理员",
                 "--levels", "5,4", "--valid-from", "2026-01-01", "--valid-to", "2028-12-31").output

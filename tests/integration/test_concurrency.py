@@ -14,7 +14,7 @@ from registry.models import Batch, Candidate, Certificate
 from registry.services import issuance
 from tests import factories as f
 from tests.conftest import new_database
-from tests.integration.test_issuance import ExplodingSigner
+from tests.integration.test_issuance import ExplodingVault
 
 ISSUERS = 10
 CANDIDATES = 30
@@ -22,7 +22,7 @@ FAILING_ISSUERS = {3, 7}  # these crash midway and roll back
 
 
 @pytest.mark.slow
-def test_concurrent_issuers_share_one_serial_sequence_without_gaps(backend, tmp_path, signer):
+def test_concurrent_issuers_share_one_serial_sequence_without_gaps(backend, tmp_path, vault):
     url, drop = new_database(backend, tmp_path)
     engine = make_engine(url, pool_size=ISSUERS + 2) if backend == "postgresql" else make_engine(url)
     sessions = make_session_factory(engine)
@@ -41,11 +41,11 @@ def test_concurrent_issuers_share_one_serial_sequence_without_gaps(backend, tmp_
         errors: dict[int, BaseException] = {}
 
         def issue(index: int) -> None:
-            use = ExplodingSigner(signer, 12) if index in FAILING_ISSUERS else signer
+            use = ExplodingVault(vault, 12) if index in FAILING_ISSUERS else vault
             with sessions() as session:
                 barrier.wait()
                 try:
-                    issuance.approve_batch(session, batch_id=batch_ids[index], approved_by=supervisor, signer=use,
+                    issuance.approve_batch(session, batch_id=batch_ids[index], approved_by=supervisor, vault=use,
                                            now=f.NOW)
                 except BaseException as err:  # noqa: BLE001  (collected and checked below)
                     errors[index] = err
@@ -63,7 +63,7 @@ def test_concurrent_issuers_share_one_serial_sequence_without_gaps(backend, tmp_
                 assert session.get(Batch, batch_ids[index]).status == "submitted"
             # The crashed batches complete on retry and the sequence stays without gaps.
             for index in sorted(FAILING_ISSUERS):
-                issuance.approve_batch(session, batch_id=batch_ids[index], approved_by=supervisor, signer=signer,
+                issuance.approve_batch(session, batch_id=batch_ids[index], approved_by=supervisor, vault=vault,
                                        now=f.NOW)
             _assert_contiguous(session, expected=ISSUERS * (CANDIDATES - 1))
             passed = session.exec(select(Candidate.id).where(Candidate.passed)).all()

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -15,6 +16,7 @@ from registry.models import AuditEvent, Batch, Certificate, SerialCounter
 from registry.services import batches, issuance
 from registry.services.actors import SYSTEM
 from registry.services.bodies import change_body_status, scope_of, withdraw_scope
+from registry.services.keys import KeyVault, public_key_for
 from tests import factories as f
 
 
@@ -27,11 +29,11 @@ def setup(session: Session):
     return body, assessor, supervisor
 
 
-def test_approval_issues_numbered_signed_certificates_for_passed_candidates(session, setup, signer):
+def test_approval_issues_numbered_signed_certificates_for_passed_candidates(session, setup, vault):
     body, assessor, supervisor = setup
     batch = f.submitted_batch(session, body, assessor, count=6, failing={1, 4})
 
-    certs = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+    certs = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, vault=vault, now=f.NOW)
 
     assert len(certs) == 4
     assert [c.number for c in certs] == [f"{body.number_prefix}264{s:06d}" for s in range(1, 5)]
@@ -42,50 +44,50 @@ def test_approval_issues_numbered_signed_certificates_for_passed_candidates(sess
         assert cert.record["level_label"] == "四级/中级工"
         assert cert.record["work_type"] == "--"
         assert cert.record["body_name"] == body.name
-        assert verify_record(signer.public_key, cert.record, cert.signature)
+        assert verify_record(public_key_for(session, cert.key_id), cert.record, cert.signature)
     assert session.get(Batch, batch.id).status == "issued"
 
 
-def test_retrying_approval_returns_the_same_certificates(session, setup, signer):
+def test_retrying_approval_returns_the_same_certificates(session, setup, vault):
     body, assessor, supervisor = setup
     batch = f.submitted_batch(session, body, assessor, count=3)
-    first = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
-    again = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+    first = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, vault=vault, now=f.NOW)
+    again = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, vault=vault, now=f.NOW)
     assert [c.number for c in again] == [c.number for c in first]
     assert session.exec(select(func.count()).select_from(Certificate)).one() == 3
 
 
-def test_the_submitter_cannot_approve_their_own_batch(session, setup, signer):
+def test_the_submitter_cannot_approve_their_own_batch(session, setup, vault):
     body, assessor, _ = setup
     batch = f.submitted_batch(session, body, assessor, count=2)
     with pytest.raises(Forbidden) as err:
-        issuance.approve_batch(session, batch_id=batch.id, approved_by=assessor, signer=signer, now=f.NOW)
+        issuance.approve_batch(session, batch_id=batch.id, approved_by=assessor, vault=vault, now=f.NOW)
     assert err.value.reason == "role-required"
     # Even holding the supervisor role, the person who entered and submitted may not approve.
     with pytest.raises(Forbidden) as err:
         issuance.approve_batch(session, batch_id=batch.id, approved_by=replace(assessor, role="supervisor"),
-                               signer=signer, now=f.NOW)
+                               vault=vault, now=f.NOW)
     assert err.value.reason == "second-person-required"
     assert session.exec(select(func.count()).select_from(Certificate)).one() == 0
 
 
-def test_retrying_an_issued_batch_still_checks_who_asks(session, setup, signer):
+def test_retrying_an_issued_batch_still_checks_who_asks(session, setup, vault):
     body, assessor, supervisor = setup
     batch = f.submitted_batch(session, body, assessor, count=2)
-    issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+    issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, vault=vault, now=f.NOW)
     other = f.body(session, site_code="449998")
     for outsider in (f.staff(session, other, "supervisor"), assessor):
         with pytest.raises(Forbidden):
-            issuance.approve_batch(session, batch_id=batch.id, approved_by=outsider, signer=signer, now=f.NOW)
+            issuance.approve_batch(session, batch_id=batch.id, approved_by=outsider, vault=vault, now=f.NOW)
 
 
-def test_a_scope_withdrawn_after_opening_stops_issuance(session, setup, signer):
+def test_a_scope_withdrawn_after_opening_stops_issuance(session, setup, vault):
     body, assessor, supervisor = setup
     batch = f.submitted_batch(session, body, assessor, count=2)
     for entry in scope_of(session, body.id):
         withdraw_scope(session, scope_id=entry.id, actor=SYSTEM, now=f.NOW)
     with pytest.raises(Forbidden) as err:
-        issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+        issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, vault=vault, now=f.NOW)
     assert err.value.reason == "outside-scope"
     assert session.exec(select(func.count()).select_from(Certificate)).one() == 0
 
@@ -99,38 +101,74 @@ def test_a_batch_cannot_be_dated_after_today(session, setup):
     assert (err.value.reason, err.value.field) == ("assessment-date-future", "assessed_on")
 
 
-def test_a_suspended_body_cannot_issue(session, setup, signer):
+def test_a_suspended_body_cannot_issue(session, setup, vault):
     body, assessor, supervisor = setup
     batch = f.submitted_batch(session, body, assessor, count=2)
     change_body_status(session, body_id=body.id, change="suspend", reason="督导发现问题", actor=SYSTEM, now=f.NOW)
     with pytest.raises(Forbidden) as err:
-        issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+        issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, vault=vault, now=f.NOW)
     assert err.value.reason == "body-not-active"
     assert session.exec(select(func.count()).select_from(Certificate)).one() == 0
 
 
-class ExplodingSigner:
-    """Signs `fail_after` records, then fails, as a crash midway through a batch would."""
+class ExplodingKey(ec.EllipticCurvePrivateKey):
+    """A real key that makes `fail_after` signatures, then fails, as a crash midway through a batch would."""
 
-    def __init__(self, signer, fail_after: int) -> None:
-        self._signer, self._left = signer, fail_after
-        self.key_id = signer.key_id
+    def __init__(self, key: ec.EllipticCurvePrivateKey, fail_after: int) -> None:
+        self._key, self._left = key, fail_after
 
-    def sign(self, record):
+    def sign(self, data, signature_algorithm):
         if self._left == 0:
             raise RuntimeError("injected failure midway through issuance")
         self._left -= 1
-        return self._signer.sign(record)
+        return self._key.sign(data, signature_algorithm)
+
+    def public_key(self):
+        return self._key.public_key()
+
+    @property
+    def curve(self):
+        return self._key.curve
+
+    @property
+    def key_size(self):
+        return self._key.key_size
+
+    def exchange(self, algorithm, peer_public_key):
+        raise NotImplementedError
+
+    def private_numbers(self):
+        raise NotImplementedError
+
+    def private_bytes(self, encoding, format, encryption_algorithm):  # noqa: A002  (the ABC's names)
+        raise NotImplementedError
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
 
 
-def test_a_failure_midway_leaves_nothing_half_written(session, setup, signer):
+class ExplodingVault(KeyVault):
+    """The test vault, except that the keys it opens fail after `fail_after` signatures."""
+
+    def __init__(self, vault: KeyVault, fail_after: int) -> None:
+        super().__init__(vault.master_key)
+        self._fail_after = fail_after
+
+    def open(self, row):
+        return ExplodingKey(super().open(row), self._fail_after)
+
+
+def test_a_failure_midway_leaves_nothing_half_written(session, setup, vault):
     body, assessor, supervisor = setup
     batch = f.submitted_batch(session, body, assessor, count=5)
     events_before = session.exec(select(func.count()).select_from(AuditEvent)).one()
 
     with pytest.raises(RuntimeError, match="injected"):
         issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor,
-                               signer=ExplodingSigner(signer, 3), now=f.NOW)
+                               vault=ExplodingVault(vault, 3), now=f.NOW)
 
     session.expire_all()
     assert session.get(Batch, batch.id).status == "submitted"
@@ -141,13 +179,13 @@ def test_a_failure_midway_leaves_nothing_half_written(session, setup, signer):
     assert session.exec(select(func.count()).select_from(AuditEvent)).one() == events_before
 
     # The retry completes the batch, numbering from 1: the aborted attempt left no gap.
-    certs = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+    certs = issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, vault=vault, now=f.NOW)
     assert [parse_number(c.number).serial for c in certs] == [1, 2, 3, 4, 5]
 
 
-def test_approving_a_draft_is_refused(session, setup, signer):
+def test_approving_a_draft_is_refused(session, setup, vault):
     body, assessor, supervisor = setup
     batch = f.open_batch(session, body, assessor)
     with pytest.raises(Conflict) as err:
-        issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, signer=signer, now=f.NOW)
+        issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, vault=vault, now=f.NOW)
     assert err.value.reason == "batch-not-submitted"

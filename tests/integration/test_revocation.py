@@ -10,13 +10,14 @@ from registry.errors import Conflict, Forbidden, InvalidInput
 from registry.models import Certificate, Revocation
 from registry.services.actors import SYSTEM
 from registry.services.bodies import change_body_status
+from registry.services.keys import public_key_for
 from registry.services.revocation import reissue_certificate, revoke_certificate
 from tests import factories as f
 
 
 @pytest.fixture
-def issued(session, signer):
-    done = f.issued_batch(session, signer)
+def issued(session, vault):
+    done = f.issued_batch(session)
     return done.body, done.assessor, done.supervisor, done.certificates
 
 
@@ -53,38 +54,38 @@ def test_revocation_rules(session, issued):
     assert err.value.reason == "certificate-already-revoked"
 
 
-def test_reissue_supersedes_with_a_new_signed_number(session, issued, signer):
+def test_reissue_supersedes_with_a_new_signed_number(session, issued, vault):
     body, _, supervisor, certs = issued
     old = certs[1]
     new = reissue_certificate(session, number=old.number, id_number=old.id_number.lower(), holder_name="陈思远",
-                              reason="姓名录入错误", actor=supervisor, signer=signer, now=f.NOW)
+                              reason="姓名录入错误", actor=supervisor, vault=vault, now=f.NOW)
     assert parse_number(new.number).serial == 4  # next in the same prefix, year and level
     assert new.record["holder_name"] == "陈思远"
     assert new.record["supersedes"] == old.number
     assert new.record["occupation_code"] == old.record["occupation_code"]
-    assert verify_record(signer.public_key, new.record, new.signature)
+    assert verify_record(public_key_for(session, new.key_id), new.record, new.signature)
     session.refresh(old)
     assert old.status == "superseded"
     assert old.record["holder_name"] != "陈思远"  # the old record is kept as it was signed
     with pytest.raises(Conflict):
         reissue_certificate(session, number=old.number, holder_name="再改", reason="x", actor=supervisor,
-                            signer=signer, now=f.NOW)
+                            vault=vault, now=f.NOW)
 
 
-def test_reissue_refuses_no_change_bad_ids_and_a_suspended_body(session, issued, signer):
+def test_reissue_refuses_no_change_bad_ids_and_a_suspended_body(session, issued, vault):
     body, _, supervisor, certs = issued
     number = certs[2].number
     with pytest.raises(InvalidInput) as err:
-        reissue_certificate(session, number=number, reason="无", actor=supervisor, signer=signer, now=f.NOW)
+        reissue_certificate(session, number=number, reason="无", actor=supervisor, vault=vault, now=f.NOW)
     assert err.value.reason == "reissue-no-change"
     with pytest.raises(InvalidInput) as err:
         reissue_certificate(session, number=number, id_number="11010519491231002Y", reason="证号更正",
-                            actor=supervisor, signer=signer, now=f.NOW)
+                            actor=supervisor, vault=vault, now=f.NOW)
     assert err.value.field == "id_number"
     change_body_status(session, body_id=body.id, change="suspend", reason="停业整顿", actor=SYSTEM, now=f.NOW)
     with pytest.raises(Forbidden) as err:
         reissue_certificate(session, number=number, holder_name="张三丰", reason="姓名更正", actor=supervisor,
-                            signer=signer, now=f.NOW)
+                            vault=vault, now=f.NOW)
     assert err.value.reason == "body-not-active"
     assert session.exec(select(Certificate).where(Certificate.number == number)).one().status == "valid"
 

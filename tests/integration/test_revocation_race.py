@@ -14,13 +14,13 @@ from tests import factories as f
 from tests.conftest import new_database
 
 
-def test_revoke_and_reissue_race_leaves_no_valid_successor_of_a_revoked_certificate(backend, tmp_path, signer):
+def test_revoke_and_reissue_race_leaves_no_valid_successor_of_a_revoked_certificate(backend, tmp_path, vault):
     url, drop = new_database(backend, tmp_path)
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     try:
         with sessions() as session:
-            done = f.issued_batch(session, signer, count=1)
+            done = f.issued_batch(session, count=1)
             number = done.certificates[0].number
         barrier = threading.Barrier(2)
         outcomes: dict[str, object] = {}
@@ -38,7 +38,7 @@ def test_revoke_and_reissue_race_leaves_no_valid_successor_of_a_revoked_certific
             threading.Thread(target=attempt, args=("revoke", lambda s: revoke_certificate(
                 s, number=number, reason="fraud", note="", actor=done.supervisor, now=f.NOW))),
             threading.Thread(target=attempt, args=("reissue", lambda s: reissue_certificate(
-                s, number=number, holder_name="改名", reason="更正", actor=done.supervisor, signer=signer,
+                s, number=number, holder_name="改名", reason="更正", actor=done.supervisor, vault=vault,
                 now=f.NOW))),
         ]
         for thread in threads:

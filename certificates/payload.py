@@ -1,0 +1,72 @@
+"""From a certificate record to what its QR carries: the compact payload, its signature and its URL."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from certificates.errors import FieldError
+from certificates.fonts import unprintable_characters
+from certificates.identifiers import mask_id
+from certificates.qr import QrPayload, pack, payload_url, sign_payload
+from certificates.record import CertificateRecord
+
+__all__ = ["payload_of", "qr_url", "require_printable", "sign_record_payload", "signature_bytes", "signature_text"]
+
+
+def payload_of(record: CertificateRecord, kid: str) -> QrPayload:
+    """The QR payload of a record: the holder's ID number masked, the standard reduced to its version."""
+    return QrPayload(
+        number=record.number,
+        holder_name=record.holder_name,
+        id_type=record.id_type,
+        masked_id=mask_id(record.id_number),
+        occupation_code=record.occupation_code,
+        work_type=record.work_type,
+        level=record.level,
+        standard_version=record.standard.rpartition("@")[2],
+        body_code=record.body_credit_code,
+        issued_on=record.issued_on,
+        key_id=kid,
+    )
+
+
+def sign_record_payload(record: CertificateRecord, key: ec.EllipticCurvePrivateKey, kid: str) -> str:
+    """The body's signature over the record's QR payload, as stored: base64url of raw r||s, no padding."""
+    return signature_text(sign_payload(payload_of(record, kid), key))
+
+
+def qr_url(record: CertificateRecord, kid: str, signature: str, base_url: str) -> str:
+    """The URL printed in the QR code: the verify page with the signed payload in decimal."""
+    return payload_url(base_url, pack(payload_of(record, kid), signature_bytes(signature)))
+
+
+def signature_text(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def signature_bytes(text: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as err:
+        raise ValueError("not a base64url signature") from err
+    if len(raw) != 64:
+        raise ValueError("a QR signature is 64 bytes")
+    return raw
+
+
+def require_printable(**texts: str) -> None:
+    """Refuse text the certificate font cannot draw, naming the field and the character: never an empty box."""
+    for field, text in texts.items():
+        missing = unprintable_characters(text)
+        if missing:
+            shown = "、".join(f"「{ch}」(U+{ord(ch):04X})" for ch in missing)
+            shown_en = ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in missing)
+            raise FieldError(
+                field, "unprintable-character",
+                f"证书字体没有 {shown}，无法打印在证书上；请与登记机构联系处理生僻字。",
+                f"The certificate font has no glyph for {shown_en}, so it cannot be printed; "
+                "contact the registry about rare characters.",
+            )

@@ -1,0 +1,25 @@
+"""Who is calling the API: HTTP Basic with a staff account (API tokens replace this for machines later)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import request
+
+from registry.db import get_session
+from registry.errors import Unauthenticated
+from registry.services.actors import Actor
+from registry.services.users import authenticate
+
+
+def current_actor() -> Actor:
+    """The authenticated staff member, or a 401 that tells the client how to authenticate."""
+    credentials = request.authorization
+    if credentials is None or credentials.type != "basic" or not credentials.username:
+        raise Unauthenticated("login-required", "请使用机构或监管账号登录（HTTP Basic）。",
+                           "Sign in with a body or regulator account (HTTP Basic).")
+    user = authenticate(get_session(), username=credentials.username, password=credentials.password or "",
+                        client=request.remote_addr or "-", now=datetime.now(UTC))
+    if user is None:
+        raise Unauthenticated("login-failed", "用户名或密码不正确。", "Wrong username or password.")
+    return Actor.of(user)
