@@ -161,7 +161,8 @@ def make_root_certificate(
     not_after: datetime,
     organization: str | None = None,
 ) -> x509.Certificate:
-    """Self-signed CA that signs body certificates only (path length 0); organization defaults to common_name."""
+    """Self-signed CA (path length 0) that signs body certificates, and with digitalSignature the registry's trust
+    bundles and status snapshots; organization defaults to common_name."""
     _require_p256(key, ec.EllipticCurvePrivateKey)
     _check_validity(not_before, not_after)
     common_name = _check_name(common_name, "common name")
@@ -189,7 +190,7 @@ def make_root_certificate(
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+        .add_extension(_key_usage(digital_signature=True, key_cert_sign=True, crl_sign=True), critical=True)
         .add_extension(ski, critical=False)
     )
     return builder.sign(key, hashes.SHA256())

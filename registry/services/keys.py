@@ -31,6 +31,7 @@ from registry.services.actors import Actor, require_regulator
 from registry.services.audit import record_event
 
 ROOT_NAME = "职业技能等级证书登记系统根证书"  # CN holds at most 64 UTF-8 bytes
+ROOT_ORGANIZATION = "职业技能等级认定证书登记系统 Skill-level Certificate Registry"
 ROOT_VALIDITY = timedelta(days=365 * 25)
 BODY_KEY_VALIDITY = timedelta(days=365 * 10)
 # A certificate signed the moment before a key was made still verifies if clocks differ a little.
@@ -110,7 +111,8 @@ def init_root(session: Session, vault: KeyVault, *, actor: Actor, now: datetime,
         raise Conflict("registry-root-exists", "根证书已存在，不会被覆盖。",
                        "A root certificate exists; it is never replaced.")
     key = generate_private_key()
-    cert = make_root_certificate(key, common_name=name, not_before=now - CLOCK_SKEW, not_after=now + ROOT_VALIDITY)
+    cert = make_root_certificate(key, common_name=name, organization=ROOT_ORGANIZATION, not_before=now - CLOCK_SKEW,
+                                 not_after=now + ROOT_VALIDITY)
     row = _store(session, vault, key, cert, role="root", body_id=None, now=now)
     record_event(session, actor=actor, action="pki.root-created", object_type="signing_key", object_id=row.key_id,
                  now=now, after={"key_id": row.key_id, "not_after": row.not_after.isoformat()})

@@ -233,7 +233,8 @@ def test_root_is_a_self_signed_ca(root: x509.Certificate, root_key: ec.EllipticC
     assert usage.critical
     assert isinstance(usage.value, x509.KeyUsage)
     assert usage.value.key_cert_sign and usage.value.crl_sign
-    assert not usage.value.digital_signature and not usage.value.content_commitment
+    # digitalSignature: the root signs the trust bundle and status snapshots (docs/trust-bundle.md).
+    assert usage.value.digital_signature and not usage.value.content_commitment
     assert _extension(root, ExtensionOID.SUBJECT_KEY_IDENTIFIER).value == x509.SubjectKeyIdentifier.from_public_key(
         root_key.public_key()
     )

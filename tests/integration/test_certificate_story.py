@@ -1,0 +1,172 @@
+"""The certificate end to end, as operators and verifiers would run it: signed PDF out of the registry, checked
+by poppler's pdfsig, by the offline verifier with the exported trust bundle, and through its printed QR code."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from certificates.scan import scan_qr
+from registry import create_app
+from registry.cli import main
+from registry.db import get_session
+from registry.models import User
+from registry.services.actors import Actor
+from registry.services.revocation import revoke_certificate
+from tests import factories as f
+from tests.conftest import new_database
+
+pytestmark = pytest.mark.slow
+
+PDFSIG = shutil.which("pdfsig")
+BASE_URL = "https://zscx.example.cn"
+
+
+def run(app, *args: str, code: int = 0):
+    result = app.test_cli_runner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def pdfsig(path: Path) -> str:
+    if PDFSIG is None:
+        pytest.skip("pdfsig not installed (Debian: poppler-utils); .ci/run installs it")
+    return subprocess.run([PDFSIG, str(path)], capture_output=True, text=True, check=False).stdout
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    """A demo registry on SQLite with one certificate exported as PDF, the trust bundle and a status snapshot."""
+    tmp = tmp_path_factory.mktemp("story")
+    url, drop = new_database("sqlite", tmp)
+    app = create_app({"DATABASE_URL": url, "MASTER_KEY": f.TEST_MASTER_KEY, "ENV": "development",
+                      "BASE_URL": BASE_URL})
+    run(app, "keys", "init")
+    run(app, "standards", "sync")
+    run(app, "demo")
+    valid = [line.split("\t") for line in run(app, "certificates", "list").splitlines() if line.endswith("valid")]
+    yield app, tmp, valid
+    app.extensions["registry.engine"].dispose()
+    app.extensions["registry.read_engine"].dispose()
+    drop()
+
+
+def export(app, tmp: Path, number: str) -> tuple[Path, Path]:
+    pdf, bundle = tmp / f"{number}.pdf", tmp / "bundle.json"
+    assert re.search(rf"{number}: [\d,]+ bytes written", run(app, "certificate", "pdf", number, "-o", str(pdf)))
+    assert "root SHA-256" in run(app, "trust", "export", "-o", str(bundle))
+    return pdf, bundle
+
+
+def test_the_signed_pdf_passes_pdfsig_and_the_offline_verifier(registry):
+    app, tmp, valid = registry
+    number, name = valid[0][0], valid[0][1]
+    pdf, bundle = export(app, tmp, number)
+
+    report = pdfsig(pdf)
+    assert "Signature is Valid." in report and "Total document signed" in report, report
+    assert len(pdf.read_bytes()) <= 150_000
+
+    out = run(app, "verify", str(pdf), "--trust", str(bundle))
+    assert out.startswith("证书真实有效\nGENUINE")
+    assert number in out and name in out
+    assert "PDF signature valid, whole document signed" in out
+    # Asking again gives the kept copy, byte for byte.
+    again = tmp / "again.pdf"
+    run(app, "certificate", "pdf", number, "-o", str(again))
+    assert again.read_bytes() == pdf.read_bytes()
+
+
+def test_the_printed_qr_code_scans_and_verifies_offline_and_online(registry):
+    app, tmp, valid = registry
+    number = valid[1][0]
+    pdf, bundle = export(app, tmp, number)
+
+    url = scan_qr(pdf.read_bytes())  # rendered by poppler, decoded by zxing-cpp
+
+    assert url.startswith(f"{BASE_URL}/v/")
+    out = run(app, "verify", "--qr", url, "--trust", str(bundle))
+    assert "GENUINE" in out and number in out
+    assert "the QR code drawn on the page" in run(app, "verify", str(pdf), "--trust", str(bundle), "--scan")
+    answer = app.test_client().get(url.removeprefix(BASE_URL)).get_json()
+    assert (answer["genuine"], answer["status"], answer["certificate"]["number"]) == (True, "valid", number)
+
+
+def test_one_changed_byte_makes_pdfsig_and_the_verifier_fail(registry):
+    app, tmp, valid = registry
+    pdf, bundle = export(app, tmp, valid[2][0])
+    data = bytearray(pdf.read_bytes())
+    where = data.index(b"/Type /Catalog")  # inside the signed range, well away from the signature value
+    data[where + 1] ^= 0x20
+    tampered = tmp / "tampered.pdf"
+    tampered.write_bytes(bytes(data))
+
+    assert "Signature is Valid." not in pdfsig(tampered)
+    out = run(app, "verify", str(tampered), "--trust", str(bundle), code=5)
+    assert "TAMPERED" in out
+
+
+def test_a_changed_qr_url_is_forged_or_unrecognised(registry):
+    app, tmp, valid = registry
+    pdf, bundle = export(app, tmp, valid[3][0])
+    url = scan_qr(pdf.read_bytes())
+    digits = url.rsplit("/", 1)[1]
+    middle = len(digits) // 2
+    forged = url[: len(url) - len(digits) + middle] + str((int(digits[middle]) + 1) % 10) + digits[middle + 1:]
+
+    result = app.test_cli_runner().invoke(main, ["verify", "--qr", forged, "--trust", str(bundle)])
+
+    assert result.exit_code in (2, 3, 4), result.output  # malformed, unknown key or forged: never 0
+    assert "GENUINE" not in result.output
+
+
+def test_a_certificate_from_another_registry_has_an_unknown_issuer(registry, tmp_path):
+    app, tmp, valid = registry
+    pdf, _ = export(app, tmp, valid[4][0])
+    url, drop = new_database("sqlite", tmp_path)
+    other = create_app({"DATABASE_URL": url, "MASTER_KEY": f.TEST_MASTER_KEY})
+    try:
+        run(other, "keys", "init")
+        run(other, "trust", "export", "-o", str(tmp_path / "other.json"))
+        out = run(app, "verify", str(pdf), "--trust", str(tmp_path / "other.json"), code=3)
+        assert "UNKNOWN ISSUER" in out
+        out = run(app, "verify", "--qr", scan_qr(pdf.read_bytes()), "--trust", str(tmp_path / "other.json"), code=3)
+        assert "UNKNOWN ISSUER" in out
+    finally:
+        other.extensions["registry.engine"].dispose()
+        other.extensions["registry.read_engine"].dispose()
+        drop()
+
+
+def test_a_revoked_certificate_is_reported_with_a_status_snapshot(registry):
+    app, tmp, valid = registry
+    number = valid[5][0]
+    pdf, bundle = export(app, tmp, number)
+    url = scan_qr(pdf.read_bytes())
+    with app.app_context():
+        session = get_session()
+        regulator = session.exec(select(User).where(User.username == "regulator")).one()
+        revoke_certificate(session, number=number, reason="fraud", note="伪造申报材料", actor=Actor.of(regulator),
+                           now=f.NOW)
+    status = tmp / "status.json"
+    assert "entries written" in run(app, "trust", "status", "-o", str(status))
+
+    out = run(app, "verify", str(pdf), "--trust", str(bundle), "--status", str(status), code=7)
+    assert out.startswith("证书已撤销\nREVOKED") and "fraud" in out
+    assert "REVOKED" in run(app, "verify", "--qr", url, "--trust", str(bundle), "--status", str(status), code=7)
+    # The PDF itself is still a genuine document; without a snapshot the verifier says it could not check status.
+    assert "revocation was not checked" in run(app, "verify", str(pdf), "--trust", str(bundle))
+    answer = app.test_client().get(url.removeprefix(BASE_URL)).get_json()
+    assert (answer["genuine"], answer["status"]) == (True, "revoked")
+
+
+def test_a_pinned_root_that_differs_refuses_the_bundle(registry):
+    app, tmp, valid = registry
+    pdf, bundle = export(app, tmp, valid[0][0])
+    result = app.test_cli_runner().invoke(main, ["verify", str(pdf), "--trust", str(bundle), "--root", "ab" * 32])
+    assert result.exit_code == 1 and "not the pinned registry root" in result.output
