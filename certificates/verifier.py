@@ -17,6 +17,7 @@ from typing import Any
 from certificates.pades import check_pdf_signature
 from certificates.qr import PayloadError, QrPayload, parse_url, unpack, verify_payload_signature
 from certificates.trust import KeyEntry, StatusSnapshot, TrustBundle
+from standards.levels import LEVELS
 
 
 class Verdict(StrEnum):
@@ -79,7 +80,7 @@ class Report:
                 f"  姓名 name:            {p.holder_name}",
                 f"  证件号码 ID (masked): {p.masked_id}",
                 f"  职业 occupation:      {p.occupation_code} ({p.standard_version})  工种 {p.work_type}",
-                f"  等级 level:           {p.level}",
+                f"  等级 level:           {_level(p.level)}",
                 f"  发证日期 issued:      {p.issued_on.isoformat()}",
             ]
         if self.issuer is not None:
@@ -87,6 +88,11 @@ class Report:
                        f"body {self.issuer.body_status}, key {self.issuer.key_id}")
         out += [f"  ✓ {check}" for check in self.checks]
         return out
+
+
+def _level(digit: int) -> str:
+    level = LEVELS.get(digit)
+    return f"{level.label_zh} / {level.label_en}" if level else str(digit)
 
 
 def _status_report(payload: QrPayload, issuer: KeyEntry, status: StatusSnapshot | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import UTC, datetime
 
@@ -360,6 +361,8 @@ def verify(pdf: str | None, url: str | None, trust_file: str, status_file: str |
 
     if (pdf is None) == (url is None):
         raise click.UsageError("give either a PDF file or --qr URL")
+    # pyHanko logs a warning with a traceback for every chain it cannot build; the verdict below says it plainly.
+    logging.getLogger("pyhanko").setLevel(logging.ERROR)
     try:
         bundle = load_bundle(Path(trust_file).read_bytes(), root_fingerprint=root_fingerprint)
         status = load_status(Path(status_file).read_bytes(), bundle) if status_file else None
@@ -389,7 +392,9 @@ def demo() -> None:
     """Load demo data (idempotent) and print logins and certificates to try."""
     from sqlmodel import Session
 
+    from registry.runtime import document_settings
     from registry.services.demo import load_demo
+    from registry.services.documents import certificate_url
 
     if current_app.config["ENV"] == "production" and not current_app.config.get("TESTING"):
         raise click.ClickException(
@@ -402,8 +407,14 @@ def demo() -> None:
         session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
         try:
             summary = load_demo(session, vault=vault, now=_now())
+            valid = next(c for c in list_certificates(session) if c.status == "valid")
+            link = certificate_url(valid, document_settings(current_app))
         except DomainError as err:
             _fail(err)
         finally:
             session.close()
     click.echo(summary)
+    click.echo(f"Its QR code opens: {link}")
+    click.echo(f"Signed PDF: registry certificate pdf {valid.number} -o certificate.pdf")
+    click.echo("Check offline: registry trust export -o bundle.json && "
+               "registry verify certificate.pdf --trust bundle.json")

@@ -281,6 +281,19 @@ def test_rare_and_minority_names_are_accepted_and_kept_exactly(session, setup, n
     assert [c.name for c in stored_candidates(session, batch)] == [name]
 
 
+def test_a_name_character_no_certificate_font_has_is_refused_at_entry_naming_it(session, setup):
+    batch = open_(session, setup.body, setup.assessor)
+    name = "王\U00030000"  # CJK Extension G: in neither the certificate font nor its fallback
+
+    with pytest.raises(InvalidInput) as caught:
+        add(session, batch, setup.assessor, [person(name)])
+
+    assert caught.value.field == "candidates[0].name"
+    assert caught.value.reason == "unprintable-character"
+    assert "U+30000" in caught.value.message_zh and "U+30000" in caught.value.message_en
+    assert stored_candidates(session, batch) == []
+
+
 @pytest.mark.parametrize("name", ["张3", "王_芳", ""])
 def test_a_name_with_digits_or_symbols_is_refused(session, setup, name):
     batch = open_(session, setup.body, setup.assessor)
