@@ -10,10 +10,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from certificates.errors import FieldError
 from certificates.fonts import unprintable_characters
 from certificates.identifiers import mask_id
-from certificates.qr import QrPayload, pack, payload_url, sign_payload
+from certificates.qr import QrPayload, check_fits, pack, payload_url, sign_payload
 from certificates.record import CertificateRecord
 
-__all__ = ["payload_of", "qr_url", "require_printable", "sign_record_payload", "signature_bytes", "signature_text"]
+__all__ = [
+    "MAX_BASE_URL", "payload_of", "qr_url", "require_issuable", "require_printable", "sign_record_payload",
+    "signature_bytes", "signature_text",
+]
 
 
 def payload_of(record: CertificateRecord, kid: str) -> QrPayload:
@@ -55,6 +58,23 @@ def signature_bytes(text: str) -> bytes:
     if len(raw) != 64:
         raise ValueError("a QR signature is 64 bytes")
     return raw
+
+
+# The longest REGISTRY_BASE_URL a deployment may set (config refuses longer): issuance checks every QR against it,
+# so a certificate issued today still fits if the registry later moves to another address of this length.
+MAX_BASE_URL = 64
+_WORST_BASE_URL = "https://" + "x" * (MAX_BASE_URL - len("https://"))
+_PLACEHOLDER_KEY_ID = "0" * 16
+
+
+def require_issuable(record: CertificateRecord) -> None:
+    """Everything a certificate prints exists in its fonts, and its QR code fits version 12-M (FieldError if not).
+
+    The number may be a placeholder: only the texts change the size of the QR payload.
+    """
+    require_printable(holder_name=record.holder_name, body_name=record.body_name, work_type=record.work_type,
+                      occupation_name=record.occupation_name, standard_title=record.standard_title)
+    check_fits(payload_of(record, _PLACEHOLDER_KEY_ID), _WORST_BASE_URL)
 
 
 def require_printable(**texts: str) -> None:

@@ -39,7 +39,20 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         raw = os.environ.get(f"REGISTRY_{name}")
         config[name] = parse(raw) if raw is not None else default
     config.update(overrides or {})
+    _check_base_url(config["BASE_URL"])
     if not config["SECRET_KEY"]:
         # Only for a laptop: wsgi.py (the production entry point) warns when this key is used.
         config["SECRET_KEY"] = DEVELOPMENT_SECRET
     return config
+
+
+def _check_base_url(url: str) -> None:
+    """The QR code of every certificate carries this address: it must be short enough to leave room for the
+    certificate (docs/verification-format.md) and a plain http(s) address."""
+    from certificates.payload import MAX_BASE_URL
+
+    if len(url) > MAX_BASE_URL or not url.startswith(("https://", "http://")) or any(c in url for c in "?# "):
+        raise ValueError(
+            f"REGISTRY_BASE_URL {url!r} must be an http(s) address without '?', '#' or spaces, at most "
+            f"{MAX_BASE_URL} characters, so that every certificate's QR code fits (version 12, level M)"
+        )

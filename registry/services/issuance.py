@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import insert
@@ -9,9 +10,9 @@ from sqlmodel import Session, col, select
 
 import standards
 from certificates import ID_TYPES, CertificateNumber, FieldError, Signer, fold_id
-from certificates.payload import require_printable, sign_record_payload
+from certificates.payload import require_issuable, sign_record_payload
 from certificates.record import NO_WORK_TYPE, CertificateRecord
-from registry.errors import NotFound
+from registry.errors import InvalidInput, NotFound
 from registry.models import AuditEvent, Batch, Body, Candidate, Certificate, PublishedStandard
 from registry.services.actors import Actor, require_body_role
 from registry.services.audit import record_event
@@ -78,23 +79,16 @@ def _issue(
     standard = session.get(PublishedStandard, batch.standard_id)
     assert standard is not None  # noqa: S101  (foreign key)
     issued_on = now.astimezone(CHINA).date()
-    try:  # before a number is allocated: a name the certificate cannot print is refused, naming the character
-        for candidate in candidates:
-            require_printable(name=candidate.name, body_name=body.name, work_type=batch.work_type or "",
-                              occupation_name=standard.name)
-    except FieldError as err:
-        raise field_error(err) from err
-    first = allocate_serials(
-        session, prefix=body.number_prefix, year=issued_on.year, level=batch.level, count=len(candidates)
-    )
-    rows: list[dict[str, object]] = []
-    for offset, candidate in enumerate(candidates):
-        number = CertificateNumber(
-            kind=body.kind, body_code=body.body_code, province=body.province, site_code=body.site_code,
-            year=issued_on.year, level=batch.level, serial=first + offset,
-        )
-        record = CertificateRecord(
-            number=number.text,
+
+    def number(serial: int) -> CertificateNumber:
+        return CertificateNumber(kind=body.kind, body_code=body.body_code, province=body.province,
+                                 site_code=body.site_code, year=issued_on.year, level=batch.level, serial=serial)
+
+    # Every record is complete, printable and fits its QR code before a number is allocated: a refused name
+    # names the character or field and costs no serial.
+    drafts = [
+        CertificateRecord(
+            number=number(1).text,
             holder_name=candidate.name,
             id_type=candidate.id_type,
             id_type_label=ID_TYPES[candidate.id_type][0],
@@ -111,9 +105,25 @@ def _issue(
             assessed_on=batch.assessed_on,
             issued_on=issued_on,
         )
+        for candidate in candidates
+    ]
+    for draft in drafts:
+        try:
+            require_issuable(draft)
+        except FieldError as err:
+            raise InvalidInput(
+                err.reason, f"考生「{draft.holder_name}」：{err.message_zh}",
+                f"Candidate '{draft.holder_name}': {err.message_en}", field=err.field,
+            ) from err
+    first = allocate_serials(
+        session, prefix=body.number_prefix, year=issued_on.year, level=batch.level, count=len(candidates)
+    )
+    rows: list[dict[str, object]] = []
+    for offset, (candidate, draft) in enumerate(zip(candidates, drafts, strict=True)):
+        numbered = number(first + offset)
         rows.append(
-            certificate_row(record, number, body_id=body.id, batch_id=batch.id, candidate_id=candidate.id,
-                            signer=signer, now=now)
+            certificate_row(replace(draft, number=numbered.text), numbered, body_id=body.id, batch_id=batch.id,
+                            candidate_id=candidate.id, signer=signer, now=now)
         )
     session.execute(insert(Certificate), rows)
     session.execute(

@@ -9,7 +9,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from certificates import ID_TYPES, CertificateNumber, FieldError, normalize_id, validate_name
-from certificates.payload import require_printable
+from certificates.payload import require_issuable
 from certificates.record import CertificateRecord
 from registry.errors import Conflict, Forbidden, InvalidInput
 from registry.models import REVOCATION_REASONS, Body, Certificate, Revocation, pk
@@ -114,7 +114,7 @@ def reissue_certificate(
         raise InvalidInput("reissue-no-change", "换发的证书与原证书内容相同。",
                            "The reissued certificate would be identical to the old one.", field="holder_name")
     try:
-        require_printable(holder_name=corrected.holder_name)
+        require_issuable(corrected)
     except FieldError as err:
         raise field_error(err) from err
     issued_on = now.astimezone(CHINA).date()

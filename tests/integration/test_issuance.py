@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from certificates import parse_number, verify_record
 from registry.errors import Conflict, Forbidden, InvalidInput
-from registry.models import AuditEvent, Batch, Certificate, SerialCounter
+from registry.models import AuditEvent, Batch, Candidate, Certificate, SerialCounter
 from registry.services import batches, issuance
 from registry.services.actors import SYSTEM
 from registry.services.bodies import change_body_status, scope_of, withdraw_scope
@@ -189,3 +189,21 @@ def test_approving_a_draft_is_refused(session, setup, vault):
     with pytest.raises(Conflict) as err:
         issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, vault=vault, now=f.NOW)
     assert err.value.reason == "batch-not-submitted"
+
+
+def test_a_certificate_whose_qr_would_not_fit_is_refused_before_numbering(session, setup, vault):
+    body, assessor, supervisor = setup
+    batch = f.submitted_batch(session, body, assessor, count=3)
+    long_name = "阿" * 26 + "·" + "买" * 10  # 37 characters, 111 bytes: more than a version-12 QR leaves
+    candidate = session.exec(select(Candidate).where(Candidate.batch_id == batch.id)).first()
+    candidate.name = long_name
+    session.add(candidate)
+    session.commit()
+
+    with pytest.raises(InvalidInput) as caught:
+        issuance.approve_batch(session, batch_id=batch.id, approved_by=supervisor, vault=vault, now=f.NOW)
+
+    assert (caught.value.reason, caught.value.field) == ("qr-too-long", "holder_name")
+    assert long_name in caught.value.message_zh and "QR" in caught.value.message_en
+    assert session.exec(select(func.count()).select_from(Certificate)).one() == 0
+    assert all(c.last_serial == 0 for c in session.exec(select(SerialCounter)))

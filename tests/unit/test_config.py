@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from registry.config import DEVELOPMENT_SECRET, load_config
 
 
@@ -25,3 +27,19 @@ def test_defaults_are_sqlite_under_instance_and_overrides_win(monkeypatch):
         "instance/registry.sqlite3")
     assert config["SECRET_KEY"] == DEVELOPMENT_SECRET
     assert config["ENV"] == "development"
+
+
+def test_a_base_url_too_long_for_the_qr_code_is_refused_at_start(monkeypatch):
+    monkeypatch.setenv("REGISTRY_BASE_URL", "https://" + "verify." * 9 + "example.gov.cn")
+    with pytest.raises(ValueError, match="at most 64 characters"):
+        load_config()
+    monkeypatch.setenv("REGISTRY_BASE_URL", "https://zscx.example.cn/verify?x=1")
+    with pytest.raises(ValueError, match="without '\\?'"):
+        load_config()
+
+
+def test_the_pdf_prints_masked_ids_unless_configured(monkeypatch):
+    monkeypatch.delenv("REGISTRY_PDF_FULL_ID", raising=False)
+    assert load_config()["PDF_FULL_ID"] is False
+    monkeypatch.setenv("REGISTRY_PDF_FULL_ID", "true")
+    assert load_config()["PDF_FULL_ID"] is True
