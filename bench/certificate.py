@@ -30,6 +30,7 @@ import os
 import pstats
 import random
 import statistics
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -37,11 +38,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import qrcode
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image, ImageDraw, ImageFilter
+from pyhanko.sign import signers
 from qrcode.image.pil import PilImage
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfdoc
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 
 import standards
 from bench.common import (
@@ -64,7 +70,7 @@ from certificates.pades import check_pdf_signature, sign_pdf
 from certificates.payload import qr_url, sign_record_payload
 from certificates.pdf import CertificateDocument, prepare_photo, render_certificate
 from certificates.pki import issue_signing_certificate, make_root_certificate
-from certificates.qr import qr_matrix
+from certificates.qr import mask_penalty, qr_matrix
 from certificates.record import NO_WORK_TYPE, CertificateRecord
 
 OCCUPATION, LEVEL = "6-31-01-03@2018", 4
@@ -75,6 +81,7 @@ REASON = "职业技能等级证书 Vocational skill level certificate"  # as reg
 TARGET_MS, TARGET_KB = 50.0, 150.0
 KB = 1000  # the size budget is 150,000 bytes (tests/unit/test_pdf.py)
 WARM_UP = 5  # untimed certificates per variant after the first one
+BREAKDOWN_COUNT = 50  # certificates per variant for where the time goes
 PNG_BOX, PNG_BORDER = 10, 4  # qrcode's defaults: 10 pixels a module, the 4-module quiet zone
 
 
@@ -271,24 +278,42 @@ def ms(seconds: float) -> float:
     return seconds * 1000
 
 
-def summary(variant: Variant, samples: list[Sample]) -> dict[str, object]:
-    totals = sorted(s.total for s in samples)
-    sizes = [s.size for s in samples]
-    versions = Counter(s.version for s in samples)
-    return {
-        "variant": variant,
-        "rate": len(samples) / sum(totals),
-        "mean": ms(statistics.fmean(totals)),
-        "p50": ms(percentile(totals, 50)),
-        "p95": ms(percentile(totals, 95)),
-        "qr": ms(statistics.fmean(s.qr for s in samples)),
-        "png": ms(statistics.fmean(s.png for s in samples)),
-        "render": ms(statistics.fmean(s.render for s in samples)),
-        "sign": ms(statistics.fmean(s.sign for s in samples)),
-        "kb": statistics.fmean(sizes) / KB,
-        "max_kb": max(sizes) / KB,
-        "versions": ", ".join(f"{v} ({n})" if len(versions) > 1 else str(v) for v, n in sorted(versions.items())),
-    }
+@dataclass(frozen=True)
+class Summary:
+    variant: Variant
+    rate: float  # certificates per second: count over the summed per-certificate times
+    mean: float  # milliseconds from here on
+    p50: float
+    p95: float
+    qr: float
+    png: float
+    render: float
+    sign: float
+    kb: float
+    max_kb: float
+    versions: str
+
+    @classmethod
+    def of(cls, variant: Variant, samples: list[Sample]) -> Summary:
+        totals = sorted(s.total for s in samples)
+        sizes = [s.size for s in samples]
+        versions = Counter(s.version for s in samples)
+        return cls(
+            variant=variant, rate=len(samples) / sum(totals), mean=ms(statistics.fmean(totals)),
+            p50=ms(percentile(totals, 50)), p95=ms(percentile(totals, 95)),
+            qr=ms(statistics.fmean(s.qr for s in samples)), png=ms(statistics.fmean(s.png for s in samples)),
+            render=ms(statistics.fmean(s.render for s in samples)), sign=ms(statistics.fmean(s.sign for s in samples)),
+            kb=statistics.fmean(sizes) / KB, max_kb=max(sizes) / KB,
+            versions=", ".join(f"{v} ({n})" for v, n in sorted(versions.items())),
+        )
+
+    def row(self) -> tuple[object, ...]:
+        return (self.variant.label, self.rate, self.mean, self.p50, self.p95, self.qr, self.png, self.render,
+                self.sign, self.kb, self.max_kb, self.versions)
+
+
+HEADERS = ("variant", "certs/s", "mean ms", "p50 ms", "p95 ms", "QR ms", "PNG ms", "render ms", "sign ms", "PDF KB",
+           "max KB", "QR version (count)")
 
 
 def warm_up(variants: Sequence[Variant], issued: Issued, signer: Signer, pki: Pki) -> None:
@@ -296,8 +321,9 @@ def warm_up(variants: Sequence[Variant], issued: Issued, signer: Signer, pki: Pk
     started = time.perf_counter()
     register_fonts()
     font_characters()
-    print(f"warm-up: fonts loaded (two Noto Serif SC faces and their coverage) in {ms(time.perf_counter() - started):.0f}"
-          " ms, once per process")
+    seconds = time.perf_counter() - started
+    print(f"warm-up: fonts loaded (two Noto Serif SC faces and their coverage) in {ms(seconds):.0f} ms, "
+          "once per process")
     for variant in variants:
         first, pdf, signed = certificate(variant, issued, signer, pki)
         check(variant, pdf, signed, pki)
@@ -307,16 +333,111 @@ def warm_up(variants: Sequence[Variant], issued: Issued, signer: Signer, pki: Pk
             certificate(variant, issued, signer, pki)
 
 
+# --- where the time goes ------------------------------------------------------------------------------------
+
+class Breakdown:
+    """Exclusive time per bucket: a wrapped call's time, less that of the wrapped calls made inside it."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[Variant, Counter[str]] = {}
+        self.variant: Variant | None = None  # whose certificate is being made
+        self._inner: list[float] = []
+
+    def _timed(self, original: Callable[..., object], bucket: str) -> Callable[..., object]:
+        def timed(*args: object, **kwargs: object) -> object:
+            self._inner.append(0.0)
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - started
+                self.seconds.setdefault(self.variant, Counter())[bucket] += elapsed - self._inner.pop()
+                if self._inner:
+                    self._inner[-1] += elapsed
+        return timed
+
+    @contextmanager
+    def wrapping(self, targets: Sequence[tuple[object, str, str]]) -> Iterator[None]:
+        saved = [(owner, name, getattr(owner, name)) for owner, name, _ in targets]
+        for owner, name, bucket in targets:
+            setattr(owner, name, self._timed(getattr(owner, name), bucket))
+        try:
+            yield
+        finally:
+            for owner, name, original in reversed(saved):
+                setattr(owner, name, original)
+
+
+def _targets() -> list[tuple[object, str, str]]:
+    here = sys.modules[__name__]
+    return [
+        (here, "qr_url", "QR    payload packed into the URL's decimal digits"),
+        (qrcode.QRCode, "make", "QR    qrcode: segments, Reed-Solomon, placement (naive: + its mask search)"),
+        (here, "qr_matrix", "QR    fast: mask choice by packed penalties; naive: reading the modules"),
+        (here, "qr_png", "PNG   rasterising the QR with qrcode's Pillow factory"),
+        (here, "render_certificate", "render checks, layout and page operators"),
+        (certificate_pdf, "fit", "render fitting values: measuring, wrapping"),
+        (certificate_pdf._Page, "text", "render text runs (reportlab drawString)"),
+        (Canvas, "drawImage", "render drawImage: decoding the PNG or JPEG"),
+        (Canvas, "save", "render serialising the PDF objects"),
+        (TTFont, "addObjects", "render subsetting the two font faces"),
+        (pdfdoc.zlib, "compress", "render zlib: page, font and image streams"),  # reportlab calls zlib.compress
+        (here, "sign_pdf", "sign  pyHanko: incremental update, digest, CMS"),
+        (signers.SimpleSigner, "sign_raw", "sign  ECDSA P-256 (pyHanko's sign_raw, key load included)"),
+    ]
+
+
+def where_the_time_goes(runs: dict[Variant, Sequence[Issued]], signer: Signer, pki: Pki) -> None:
+    """The stages split further, with timers wrapped around the functions that do the work (interleaved again)."""
+    targets = _targets()
+    breakdown = Breakdown()
+    with breakdown.wrapping(targets):
+        for variant, item in interleaved(runs):
+            breakdown.variant = variant
+            certificate(variant, item, signer, pki)
+    count = min(len(issued) for issued in runs.values())
+    print(f"\nwhere the time goes: ms per certificate, each line exclusive of the others, over {count} further "
+          "certificates per variant with timers around these functions")
+    rows = []
+    for _, _, bucket in targets:
+        figures = [ms(breakdown.seconds[v][bucket]) / len(runs[v]) for v in runs]
+        if any(f >= 0.05 for f in figures):
+            rows.append((bucket, *figures))
+    rows.append(("total", *(ms(sum(breakdown.seconds[v].values())) / len(runs[v]) for v in runs)))
+    print_table(("stage  part", *(v.label for v in runs)), rows)
+
+
+def interleaved(runs: dict[Variant, Sequence[Issued]]) -> Iterator[tuple[Variant, Issued]]:
+    """Certificate i of every variant, then i + 1, the order reversed each time: all see the same machine."""
+    variants = list(runs)
+    for index in range(min(len(issued) for issued in runs.values())):
+        for variant in variants if index % 2 == 0 else variants[::-1]:
+            yield variant, runs[variant][index]
+
+
+def compare_masks(issued: Sequence[Issued], signer: Signer) -> None:
+    """Untimed: the mask each path picks for the same certificates, and the ISO penalty of the two symbols."""
+    same, fast_penalty, library_penalty = 0, 0, 0
+    for item in issued:
+        url = qr_url(item.record, signer.key_id, item.qr_signature, BASE_URL)
+        fast, library = qr_matrix(url), qr_matrix(url, fast=False)
+        same += fast.mask == library.mask
+        fast_penalty += mask_penalty(fast.modules)
+        library_penalty += mask_penalty(library.modules)
+    count = len(issued)
+    print(f"masks, same {count} certificates: the fast choice is qrcode's for {same}; ISO/IEC 18004 penalty "
+          f"(lower is better), mean: fast {fast_penalty / count:.0f}, qrcode's {library_penalty / count:.0f}")
+
+
 def profile(variant: Variant, issued: Sequence[Issued], signer: Signer, pki: Pki, top: int) -> None:
-    """cProfile over the fast path (slower than the timed runs: read the shares, not the times)."""
+    """cProfile over one path (slower than the timed runs, pure Python most: read the shares, not the times)."""
     profiler = cProfile.Profile()
     profiler.enable()
     for item in issued:
         certificate(variant, item, signer, pki)
     profiler.disable()
     print(f"\nprofile of {len(issued)} {variant.label} certificates, top {top} by cumulative time:")
-    stats = pstats.Stats(profiler)
-    stats.sort_stats("cumulative").print_stats(top)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(top)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -325,7 +446,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--photo", action="store_true",
                         help="also render every certificate with a holder photo (prepared once, as at upload)")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
-                        help="afterwards, profile the fast path and print its top N functions")
+                        help="afterwards, cProfile the fast path and print its top N functions")
     args = parser.parse_args(argv)
     if args.count < 1:
         parser.error("--count needs a positive integer")
@@ -334,7 +455,6 @@ def main(argv: list[str] | None = None) -> None:
     print(f"bench.certificate on {machine()}; {pinned}")
     pki = make_pki()
     signer = Signer(pki.body_key)
-    issued = issued_certificates(args.count + 1, signer)  # the extra one is only rendered while warming up
     photos: list[bytes | None] = [None]
     if args.photo:
         upload = upload_photo()
@@ -344,50 +464,48 @@ def main(argv: list[str] | None = None) -> None:
         with Image.open(io.BytesIO(prepared)) as image:
             shape = f"{image.width} x {image.height} JPEG"
         print(f"photo: a {len(upload) / KB:.0f} KB upload prepared once in {ms(seconds):.0f} ms to a "
-              f"{len(prepared) / KB:.1f} KB {shape}; stored that way, each render only re-reads its header")
+              f"{len(prepared) / KB:.1f} KB {shape}; stored so, each render only re-reads its header")
         photos.append(prepared)
     variants = [Variant(path, photo) for photo in photos for path in ("fast", "naive")]
-    print(f"timed per certificate: QR (URL + matrix), PNG (naive only), render_certificate, sign_pdf (PAdES B-B, "
+    # Every render gets a certificate of its own (holder, ID number, number): the timed ones, those for the
+    # breakdown, and one for the warm-up.
+    extra = min(args.count, BREAKDOWN_COUNT)
+    issued = issued_certificates(len(variants) * (args.count + extra) + 1, signer)
+    timed_runs = {v: issued[k * args.count : (k + 1) * args.count] for k, v in enumerate(variants)}
+    rest = issued[len(variants) * args.count :]
+    breakdown_runs = {v: rest[k * extra : (k + 1) * extra] for k, v in enumerate(variants)}
+    print(f"timed per certificate: QR (URL and matrix), PNG (naive only), render_certificate, sign_pdf (PAdES B-B, "
           f"ECDSA P-256); {args.count} certificates per variant, interleaved; KB = {KB} bytes of the signed PDF")
 
     warm_up(variants, issued[-1], signer, pki)
     samples: dict[Variant, list[Sample]] = {v: [] for v in variants}
-    for index, item in enumerate(issued[: args.count]):
-        order = variants if index % 2 == 0 else variants[::-1]
-        for variant in order:
-            sample, _, _ = certificate(variant, item, signer, pki)
-            samples[variant].append(sample)
+    for variant, item in interleaved(timed_runs):
+        sample, _, _ = certificate(variant, item, signer, pki)
+        samples[variant].append(sample)
 
-    results = [summary(v, samples[v]) for v in variants]
+    results = {v.label: Summary.of(v, samples[v]) for v in variants}
     print()
-    print_table(
-        ("variant", "certs/s", "mean ms", "p50 ms", "p95 ms", "QR ms", "PNG ms", "render ms", "sign ms",
-         "PDF KB", "max KB", "QR version"),
-        [(r["variant"].label, r["rate"], r["mean"], r["p50"], r["p95"], r["qr"], r["png"], r["render"],  # type: ignore[attr-defined]
-          r["sign"], r["kb"], r["max_kb"], r["versions"]) for r in results],
-    )
+    print_table(HEADERS, [r.row() for r in results.values()])
     print()
-    by_label = {r["variant"].label: r for r in results}  # type: ignore[attr-defined]
     for photo in photos:
         name = "photo" if photo else "no photo"
-        fast, naive = by_label[f"fast, {name}"], by_label[f"naive, {name}"]
-        print(f"fast/naive, {name}: {fast['rate'] / naive['rate']:.2f}x the certificates per second "  # type: ignore[operator]
-              f"({naive['mean'] - fast['mean']:.1f} ms less each: QR {naive['qr'] - fast['qr']:.1f}, "  # type: ignore[operator]
-              f"PNG {naive['png']:.1f}, render {naive['render'] - fast['render']:.1f}, "  # type: ignore[operator]
-              f"sign {naive['sign'] - fast['sign']:.1f}); PDF size {fast['kb'] / naive['kb']:.2f}x "  # type: ignore[operator]
-              f"({fast['kb']:.1f} KB against {naive['kb']:.1f} KB)")
-    same_mask = sum(f.mask == n.mask for f, n in zip(samples[variants[0]], samples[variants[1]], strict=True))
-    print(f"masks: the fast choice equals qrcode's search for {same_mask} of {args.count} certificates")
+        fast, naive = results[f"fast, {name}"], results[f"naive, {name}"]
+        print(f"fast/naive, {name}: {fast.rate / naive.rate:.2f}x the certificates per second, "
+              f"{naive.mean - fast.mean:.1f} ms less each (QR {naive.qr - fast.qr:.1f}, PNG {naive.png:.1f}, "
+              f"render {naive.render - fast.render:.1f}, sign {naive.sign - fast.sign:.1f}); PDF size "
+              f"{fast.kb / naive.kb:.2f}x ({fast.kb:.1f} KB against {naive.kb:.1f} KB)")
     for photo in photos:
-        fast = by_label[f"fast, {'photo' if photo else 'no photo'}"]
-        met = fast["mean"] <= TARGET_MS and fast["max_kb"] <= TARGET_KB  # type: ignore[operator]
-        print(f"target, fast path, {'photo' if photo else 'no photo'}: <= {TARGET_MS:.0f} ms per certificate and "
-              f"<= {TARGET_KB:.0f} KB: {'met' if met else 'NOT met'} (mean {fast['mean']:.1f} ms, "
-              f"p95 {fast['p95']:.1f} ms; largest PDF {fast['max_kb']:.1f} KB)")
+        name = "photo" if photo else "no photo"
+        fast = results[f"fast, {name}"]
+        met = fast.mean <= TARGET_MS and fast.max_kb <= TARGET_KB
+        print(f"target, fast path, {name}: <= {TARGET_MS:.0f} ms per certificate and <= {TARGET_KB:.0f} KB: "
+              f"{'met' if met else 'NOT met'} (mean {fast.mean:.1f} ms, p95 {fast.p95:.1f} ms; largest PDF "
+              f"{fast.max_kb:.1f} KB)")
+    compare_masks(timed_runs[variants[0]], signer)
+    where_the_time_goes(breakdown_runs, signer, pki)
     print(f"at the end: {machine()}")
     if args.profile:
-        profile(variants[0], issued[: min(args.count, 50)], signer, pki, args.profile)
-
+        profile(variants[0], breakdown_runs[variants[0]], signer, pki, args.profile)
 
 if __name__ == "__main__":
     main()

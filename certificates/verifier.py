@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 from enum import StrEnum
 from io import BytesIO
 from typing import Any
@@ -125,8 +126,28 @@ def verify_payload(data: bytes, bundle: TrustBundle, status: StatusSnapshot | No
     if issuer.credit_code != payload.body_code:
         return Report(Verdict.MISMATCH, f"The QR names body {payload.body_code}, but key {issuer.key_id} "
                       f"belongs to {issuer.credit_code}.", payload, issuer)
-    checks = [f"QR signed by {issuer.body_name}'s key {issuer.key_id}, issued by the registry root"]
+    problem = _outside_key_life(payload, issuer)
+    if problem:
+        return Report(Verdict.FORGED, problem, issuer=issuer)
+    checks = [f"QR signed by {issuer.body_name}'s key {issuer.key_id}, issued by the registry root",
+              "issue date within the key's life"]
     return _status_report(payload, issuer, status, checks)
+
+
+_CHINA = timezone(timedelta(hours=8))
+
+
+def _outside_key_life(payload: QrPayload, issuer: KeyEntry) -> str | None:
+    """A key signs certificates dated while it is in use: a date before its certificate or after its retirement
+    means someone holding an old key is dating certificates it never issued."""
+    first = issuer.certificate.not_valid_before_utc.astimezone(_CHINA).date()
+    last = issuer.certificate.not_valid_after_utc.astimezone(_CHINA).date()
+    if issuer.retired_at is not None:
+        last = min(last, issuer.retired_at.astimezone(_CHINA).date())
+    if not first <= payload.issued_on <= last:
+        return (f"Key {issuer.key_id} was in use from {first} to {last}, but the QR says the certificate was "
+                f"issued on {payload.issued_on}.")
+    return None
 
 
 def verify_qr_url(url: str, bundle: TrustBundle, status: StatusSnapshot | None = None) -> Report:

@@ -102,8 +102,8 @@ def test_another_bodys_staff_cannot_download_a_certificate(session):
     done = f.issued_batch(session, count=1)
     other = f.body(session)
     with pytest.raises(Forbidden):
-        certificate_pdf(session, f.VAULT, number=done.certificates[0].number, actor=f.staff(session, other, "body_admin"),
-                        settings=SETTINGS, now=f.NOW)
+        certificate_pdf(session, f.VAULT, number=done.certificates[0].number,
+                        actor=f.staff(session, other, "body_admin"), settings=SETTINGS, now=f.NOW)
 
 
 def test_a_wrong_master_key_is_named_and_signs_nothing(session):
