@@ -216,7 +216,6 @@ class Sample:
     sign: float
     size: int  # bytes of the signed PDF
     version: int
-    mask: int
 
     @property
     def total(self) -> float:
@@ -257,7 +256,7 @@ def certificate(variant: Variant, issued: Issued, signer: Signer, pki: Pki) -> t
                       signed_at=SIGNED_AT)
     done = time.perf_counter()
     sample = Sample(qr=matrix_done - started, png=png_done - matrix_done, render=rendered - png_done,
-                    sign=done - rendered, size=len(signed), version=matrix.version, mask=matrix.mask)
+                    sign=done - rendered, size=len(signed), version=matrix.version)
     return sample, pdf, signed
 
 
@@ -469,12 +468,14 @@ def main(argv: list[str] | None = None) -> None:
         photos.append(prepared)
     variants = [Variant(path, photo) for photo in photos for path in ("fast", "naive")]
     # Every render gets a certificate of its own (holder, ID number, number): the timed ones, those for the
-    # breakdown, and one for the warm-up.
+    # breakdown, and one for the warm-up. Dealt round-robin, so each variant gets the same mix of name lengths
+    # (two- and three-character names, a few dotted ones), hence of QR versions and PDF sizes.
     extra = min(args.count, BREAKDOWN_COUNT)
-    issued = issued_certificates(len(variants) * (args.count + extra) + 1, signer)
-    timed_runs = {v: issued[k * args.count : (k + 1) * args.count] for k, v in enumerate(variants)}
-    rest = issued[len(variants) * args.count :]
-    breakdown_runs = {v: rest[k * extra : (k + 1) * extra] for k, v in enumerate(variants)}
+    n = len(variants)
+    issued = issued_certificates(n * (args.count + extra) + 1, signer)
+    timed, rest = issued[: n * args.count], issued[n * args.count : -1]
+    timed_runs = {v: timed[k::n] for k, v in enumerate(variants)}
+    breakdown_runs = {v: rest[k::n] for k, v in enumerate(variants)}
     print(f"timed per certificate: QR (URL and matrix), PNG (naive only), render_certificate, sign_pdf (PAdES B-B, "
           f"ECDSA P-256); {args.count} certificates per variant, interleaved; KB = {KB} bytes of the signed PDF")
 

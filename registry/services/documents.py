@@ -10,7 +10,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from certificates.qr import qr_matrix
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -18,6 +17,7 @@ from certificates import FieldError
 from certificates.pades import sign_pdf
 from certificates.payload import qr_url
 from certificates.pdf import CertificateDocument, render_certificate
+from certificates.qr import qr_matrix
 from certificates.record import CertificateRecord
 from registry.errors import Conflict, Forbidden
 from registry.models import Body, Certificate, CertificatePdf, pk

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from certificates.qr import PayloadError, QrPayload, from_digits, unpack, verify_payload_signature
 from sqlmodel import Session, select
 
 from certificates.payload import payload_of
+from certificates.qr import PayloadError, QrPayload, from_digits, unpack, verify_payload_signature
 from certificates.record import CertificateRecord
 from registry.models import Certificate
 from registry.services.keys import public_key_for
