@@ -1,5 +1,5 @@
 """Shared benchmark helpers: a fresh migrated database per backend, realistic people, a filed body with
-staff, percentiles and plain-text tables."""
+its signing key and staff, percentiles and plain-text tables."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
@@ -21,12 +22,14 @@ from sqlmodel import Session
 
 import standards
 from certificates import make_resident_id, make_uscc
+from certificates.pki import new_master_key, parse_master_key
 from registry.db import make_engine, make_session_factory
 from registry.migrate import upgrade
-from registry.models import Body
+from registry.models import Body, pk
 from registry.services.actors import SYSTEM, Actor
 from registry.services.batches import CandidateInput
 from registry.services.bodies import BodyFiling, add_scope, file_body
+from registry.services.keys import KeyVault, current_key, init_root, root_key
 from registry.services.standards import sync_standards
 from registry.services.users import create_user
 
@@ -167,10 +170,15 @@ def open_database(url: str) -> Iterator[tuple[Engine, sessionmaker[Session]]]:
         engine.dispose()
 
 
-# --- a filed body with staff --------------------------------------------------------------------------------
+# --- a filed body with its key and staff ---------------------------------------------------------------------
 
 def publish_catalogue(session: Session) -> None:
     sync_standards(session, versions=standards.load_catalogue(), actor=SYSTEM, now=NOW)
+
+
+def new_vault() -> KeyVault:
+    """A vault with a fresh master key: it encrypts the throw-away databases' private keys and nothing else."""
+    return KeyVault(parse_master_key(new_master_key()))
 
 
 BODY_NAME = "广东省职业技能鉴定指导中心第一评价站"
@@ -179,23 +187,37 @@ BODY_KIND, BODY_CODE, BODY_PROVINCE, BODY_SITE = "S", "0001", "44", "440001"
 
 
 def file_bench_body(
-    session: Session, *, occupations: Sequence[str], valid_from: date, valid_to: date
+    session: Session, *, vault: KeyVault, occupations: Sequence[str], valid_from: date, valid_to: date,
+    now: datetime = NOW,
 ) -> tuple[Body, Actor, Actor]:
-    """File the bench's body with every level of `occupations` in scope; create an assessor and a supervisor."""
+    """File the bench's body (creating the registry root first if there is none, so the body gets its signing key)
+    with every level of `occupations` in scope; create an assessor and a supervisor."""
+    if root_key(session) is None:
+        init_root(session, vault, actor=SYSTEM, now=now)
+        session.commit()
     filing = BodyFiling(
         name=BODY_NAME, kind=BODY_KIND, credit_code=BODY_CREDIT_CODE, province=BODY_PROVINCE,
         body_code=BODY_CODE, site_code=BODY_SITE, contact_name="陈主任", contact_phone="020-87654321",
     )
-    body = file_body(session, filing=filing, actor=SYSTEM, now=NOW)
+    body = file_body(session, filing=filing, actor=SYSTEM, vault=vault, now=now)
     for code in occupations:
-        add_scope(session, body_id=body.id, occupation_code=code, work_type=None, levels=[5, 4, 3, 2, 1],
-                  valid_from=valid_from, valid_to=valid_to, actor=SYSTEM, now=NOW)
+        add_scope(session, body_id=pk(body), occupation_code=code, work_type=None, levels=[5, 4, 3, 2, 1],
+                  valid_from=valid_from, valid_to=valid_to, actor=SYSTEM, now=now)
     staff = []
     for role in ("assessor", "supervisor"):
         user = create_user(session, username=f"bench-{role}", display_name=f"基准{role}", password=PASSWORD,
-                           role=role, body_id=body.id, actor=SYSTEM, now=NOW)
+                           role=role, body_id=body.id, actor=SYSTEM, now=now)
         staff.append(Actor.of(user))
     return body, staff[0], staff[1]
+
+
+def body_key(session: Session, vault: KeyVault, body_id: int) -> tuple[str, ec.EllipticCurvePrivateKey]:
+    """(key id, private key) of the key the body signs with now, as stored in signing_keys and opened by the vault."""
+    row = current_key(session, body_id)
+    if row is None:
+        raise SystemExit(f"body {body_id} has no signing key")
+    # A vault with an empty cache: the key is decrypted from what signing_keys holds, not the copy kept at creation.
+    return row.key_id, KeyVault(vault.master_key).open(row)
 
 
 # --- figures ------------------------------------------------------------------------------------------------
