@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
@@ -113,3 +115,26 @@ def vault() -> KeyVault:
     from tests.factories import VAULT
 
     return VAULT
+
+
+@pytest.fixture
+def app(database_url: str, session) -> Iterator[Flask]:
+    """The app wired to the test's rolled-back session (API and pages)."""
+    from registry import create_app
+    from registry.limits import limiter
+    from tests.factories import TEST_MASTER_KEY
+
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "MASTER_KEY": TEST_MASTER_KEY,
+                      "VERIFY_RATE_LIMIT": "5 per minute"})
+    app.extensions["registry.sessions"] = lambda: session
+    app.extensions["registry.read_sessions"] = lambda: session
+    with app.app_context():
+        limiter.reset()
+    yield app
+    app.extensions["registry.engine"].dispose()
+    app.extensions["registry.read_engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

@@ -69,7 +69,7 @@ def _status_name(code: int) -> str:
 
 def init_app(app: Flask) -> None:
     from registry.api.certificates import blp as certificates_blp
-    from registry.api.qr import bp as qr_bp
+    from registry.api.trust import bp as trust_bp
     from registry.api.verify import blp as verify_blp
 
     app.config.setdefault("API_TITLE", "Skill-level certification registry")
@@ -80,9 +80,9 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     api.register_blueprint(verify_blp, url_prefix="/api/v1")
     api.register_blueprint(certificates_blp, url_prefix="/api/v1")
-    app.register_blueprint(qr_bp)
+    app.register_blueprint(trust_bp)
     app.register_error_handler(DomainError, handle_domain_error)
-    app.add_url_rule("/", "index", _index)
+    app.add_url_rule("/api/v1/", "api_index", _index)
 
 
 def _index() -> Any:

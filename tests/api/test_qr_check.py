@@ -16,6 +16,8 @@ from registry.services.keys import current_key
 from registry.services.revocation import reissue_certificate, revoke_certificate
 from tests import factories as f
 
+JSON = {"Accept": "application/json"}
+
 SETTINGS = DocumentSettings(base_url="https://zscx.example.cn")
 
 
@@ -33,7 +35,7 @@ def test_the_qr_url_answers_genuine_and_valid_with_the_id_masked(client, issued)
     url = certificate_url(cert, SETTINGS)
     assert url.startswith("https://zscx.example.cn/v/") and url[len("https://zscx.example.cn/v/"):].isdigit()
 
-    response = client.get(path_of(url))
+    response = client.get(path_of(url), headers=JSON)
 
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
@@ -54,7 +56,7 @@ def test_a_changed_digit_is_not_genuine_and_reveals_nothing(client, issued):
     middle = len(path) // 2
     tampered = path[:middle] + str((int(path[middle]) + 1) % 10) + path[middle + 1:]
 
-    answer = client.get(tampered).get_json()
+    answer = client.get(tampered, headers=JSON).get_json()
 
     assert answer["genuine"] is False
     assert answer["outcome"] in ("forged", "malformed", "unknown-key")
@@ -67,7 +69,8 @@ def test_a_payload_signed_by_a_key_the_registry_never_issued_is_refused(client, 
     stranger = generate_private_key()
     payload = payload_of(CertificateRecord.from_dict(cert.record), key_id(stranger.public_key()))
 
-    answer = client.get(path_of(payload_url(SETTINGS.base_url, pack(payload, sign_payload(payload, stranger)))))
+    url = payload_url(SETTINGS.base_url, pack(payload, sign_payload(payload, stranger)))
+    answer = client.get(path_of(url), headers=JSON)
 
     assert (answer.get_json()["genuine"], answer.get_json()["outcome"]) == (False, "unknown-key")
     assert "certificate" not in answer.get_json()
@@ -80,7 +83,8 @@ def test_a_body_key_signing_what_the_registry_does_not_hold_is_a_mismatch(client
     key = f.VAULT.open(row)
     payload = replace(payload_of(CertificateRecord.from_dict(cert.record), row.key_id), holder_name="冒名顶替")
 
-    answer = client.get(path_of(payload_url(SETTINGS.base_url, pack(payload, sign_payload(payload, key)))))
+    url = payload_url(SETTINGS.base_url, pack(payload, sign_payload(payload, key)))
+    answer = client.get(path_of(url), headers=JSON)
 
     assert (answer.get_json()["genuine"], answer.get_json()["outcome"]) == (False, "mismatch")
     assert "certificate" not in answer.get_json()
@@ -88,7 +92,7 @@ def test_a_body_key_signing_what_the_registry_does_not_hold_is_a_mismatch(client
 
 def test_garbage_after_v_is_malformed_not_an_error(client):
     for path in ("/v/123", "/v/" + "9" * 400, "/v/" + to_digits(b"\x02" + b"\0" * 200)):
-        response = client.get(path)
+        response = client.get(path, headers=JSON)
         assert response.status_code == 200
         assert (response.get_json()["genuine"], response.get_json()["outcome"]) == (False, "malformed")
 
@@ -101,13 +105,13 @@ def test_the_status_behind_the_same_url_follows_revocation_and_reissue(client, s
     new = reissue_certificate(session, number=second.number, holder_name="王伟明", reason="姓名更正",
                               actor=issued.supervisor, vault=vault, now=f.NOW)
 
-    revoked = client.get(path_of(url_first)).get_json()
+    revoked = client.get(path_of(url_first), headers=JSON).get_json()
     assert (revoked["genuine"], revoked["status"]) == (True, "revoked")
     assert revoked["certificate"]["revocation_reason_zh"] == "弄虚作假取得"
-    superseded = client.get(path_of(url_second)).get_json()
+    superseded = client.get(path_of(url_second), headers=JSON).get_json()
     assert (superseded["genuine"], superseded["status"]) == (True, "superseded")
     assert superseded["certificate"]["superseded_by"] == new.number
-    assert client.get(path_of(certificate_url(new, SETTINGS))).get_json()["status"] == "valid"
+    assert client.get(path_of(certificate_url(new, SETTINGS)), headers=JSON).get_json()["status"] == "valid"
 
 
 def test_the_url_decodes_back_to_the_stored_signature(session, issued):

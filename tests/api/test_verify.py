@@ -123,8 +123,8 @@ def test_a_name_typed_with_another_middle_dot_still_matches(client, session, vau
     assert [m["holder_name"] for m in typed.get_json()["matches"]] == ["阿依古丽·买买提"]
 
 
-def test_the_front_door_says_where_to_verify(client):
-    body = client.get("/").get_json()
+def test_the_api_front_door_says_where_to_verify(client):
+    body = client.get("/api/v1/").get_json()
     assert body["verify"]["path"] == "/api/v1/verify"
     assert client.get(body["openapi"]).status_code == 200
 

@@ -19,6 +19,8 @@ from registry.models import User
 from registry.services.actors import Actor
 from registry.services.revocation import revoke_certificate
 from tests import factories as f
+
+JSON = {"Accept": "application/json"}
 from tests.conftest import new_database
 
 pytestmark = pytest.mark.slow
@@ -93,7 +95,7 @@ def test_the_printed_qr_code_scans_and_verifies_offline_and_online(registry):
     out = run(app, "verify", "--qr", url, "--trust", str(bundle))
     assert "GENUINE" in out and number in out
     assert "the QR code drawn on the page" in run(app, "verify", str(pdf), "--trust", str(bundle), "--scan")
-    answer = app.test_client().get(url.removeprefix(BASE_URL)).get_json()
+    answer = app.test_client().get(url.removeprefix(BASE_URL), headers=JSON).get_json()
     assert (answer["genuine"], answer["status"], answer["certificate"]["number"]) == (True, "valid", number)
 
 
@@ -161,7 +163,7 @@ def test_a_revoked_certificate_is_reported_with_a_status_snapshot(registry):
     assert "REVOKED" in run(app, "verify", "--qr", url, "--trust", str(bundle), "--status", str(status), code=7)
     # The PDF itself is still a genuine document; without a snapshot the verifier says it could not check status.
     assert "revocation was not checked" in run(app, "verify", str(pdf), "--trust", str(bundle))
-    answer = app.test_client().get(url.removeprefix(BASE_URL)).get_json()
+    answer = app.test_client().get(url.removeprefix(BASE_URL), headers=JSON).get_json()
     assert (answer["genuine"], answer["status"]) == (True, "revoked")
 
 

@@ -1,0 +1,80 @@
+"""Server-rendered pages: verification, lookup and public catalogues (the consoles come later).
+
+Chinese is the source language of every message (the msgid), English its translation (translations/en);
+the reader's language comes from ?lang=, then the `lang` cookie, then Accept-Language, else zh.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Flask, request, url_for
+from flask_babel import Babel, format_date
+from flask_babel import gettext as _
+
+from registry.web.i18n import LANGUAGES, select_language
+from registry.web.security import csrf, security_headers
+from standards.levels import LEVELS
+
+
+def init_app(app: Flask) -> None:
+    from registry.web.public import bp as public_bp
+
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "web/translations")
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tied to the session instead of a clock
+    # Every page's POST is checked (below); the JSON API authenticates each request and sets no cookie.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=app.config["ENV"] != "development" and not app.config.get("TESTING"),
+    )
+    Babel(app, locale_selector=select_language)
+    csrf.init_app(app)
+    app.register_blueprint(public_bp)
+    app.after_request(security_headers)
+    app.context_processor(_page_context)
+    app.add_template_filter(_day, "day")
+    app.add_template_filter(_level_en, "level_en")
+    app.add_template_filter(_status_label, "status_label")
+
+
+def _day(day: date | None) -> str:
+    """A date as the reader writes it: 2026年5月20日 or 20 May 2026."""
+    return format_date(day, "long") if day else ""
+
+
+def _level_en(digit: int) -> str:
+    info = LEVELS.get(digit)
+    return info.label_en if info else ""
+
+
+def _status_label(status: str) -> str:
+    return {"valid": _("有效"), "revoked": _("已撤销"), "superseded": _("已被替代")}.get(status, status)
+
+
+def _page_context() -> dict[str, Any]:
+    language = select_language()
+    other = "en" if language == "zh" else "zh"
+    if request.endpoint and request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
+        switch = url_for(request.endpoint, **(request.view_args or {}), **{**request.args, "lang": other})
+    else:
+        switch = url_for("public.home", lang=other)
+    return {"lang": language, "html_lang": LANGUAGES[language], "other_lang": other, "switch_url": switch}
+
+
+def _day(day: date | None) -> str:
+    """A date as the reader writes it: 2026年5月20日 or 20 May 2026."""
+    return format_date(day, "long") if day else ""
+
+
+def _level_en(digit: int) -> str:
+    info = LEVELS.get(digit)
+    return info.label_en if info else ""
+
+
+def _status_label(status: str) -> str:
+    return {"valid": _("有效"), "revoked": _("已撤销"), "superseded": _("已被替代")}.get(status, status)
+
