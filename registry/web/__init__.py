@@ -59,22 +59,9 @@ def _page_context() -> dict[str, Any]:
     language = select_language()
     other = "en" if language == "zh" else "zh"
     if request.endpoint and request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
-        switch = url_for(request.endpoint, **(request.view_args or {}), **{**request.args, "lang": other})
+        values: dict[str, Any] = {**(request.view_args or {}), **request.args, "lang": other}
+        switch = url_for(request.endpoint, **values)
     else:
         switch = url_for("public.home", lang=other)
     return {"lang": language, "html_lang": LANGUAGES[language], "other_lang": other, "switch_url": switch}
-
-
-def _day(day: date | None) -> str:
-    """A date as the reader writes it: 2026年5月20日 or 20 May 2026."""
-    return format_date(day, "long") if day else ""
-
-
-def _level_en(digit: int) -> str:
-    info = LEVELS.get(digit)
-    return info.label_en if info else ""
-
-
-def _status_label(status: str) -> str:
-    return {"valid": _("有效"), "revoked": _("已撤销"), "superseded": _("已被替代")}.get(status, status)
 

@@ -141,7 +141,8 @@ def test_no_private_key_appears_unencrypted_in_the_database_logs_responses_or_ex
         json.dumps(status_snapshot(session, f.VAULT, now=f.NOW)).encode(),
         client.get("/.well-known/skill-registry/trust.json").get_data(),
         client.get("/.well-known/skill-registry/status.json").get_data(),
-        client.get(certificate_url(done.certificates[1], SETTINGS).removeprefix(SETTINGS.base_url), headers=JSON).get_data(),
+        client.get(certificate_url(done.certificates[1], SETTINGS).removeprefix(SETTINGS.base_url),
+                   headers=JSON).get_data(),
         pdf,
     ]
     load_status(exports[3], load_bundle(exports[2]))  # the served files are the real, signed documents

@@ -19,9 +19,9 @@ from registry.models import User
 from registry.services.actors import Actor
 from registry.services.revocation import revoke_certificate
 from tests import factories as f
+from tests.conftest import new_database
 
 JSON = {"Accept": "application/json"}
-from tests.conftest import new_database
 
 pytestmark = pytest.mark.slow
 
