@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
+from typing import ParamSpec, TypeVar
 
 from asn1crypto import cms as asn1_cms
 from asn1crypto import keys as asn1_keys
@@ -29,6 +31,9 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 SIGNATURE_FIELD = "Signature1"
 _log = logging.getLogger(__name__)
@@ -115,16 +120,23 @@ class _TimedPdfSigner(signers.PdfSigner):
         return session
 
 
-def _require_no_running_loop(what: str) -> None:
-    # pyHanko runs asyncio.run() inside; in a running loop that fails, and check_pdf_signature would otherwise
-    # mistake the failure for a damaged file.
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    raise RuntimeError(f"{what} runs its own event loop: call it from synchronous code or a worker thread")
+def _off_the_loop(function: Callable[P, T]) -> Callable[P, T]:
+    """pyHanko runs asyncio.run() inside, which fails in a thread whose event loop is running (an async server,
+    a browser driver); there the call moves to a short-lived worker thread, elsewhere it runs as it is."""
+
+    @functools.wraps(function)
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return function(*args, **kwargs)
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            return worker.submit(function, *args, **kwargs).result()
+
+    return call
 
 
+@_off_the_loop
 def sign_pdf(
     pdf: bytes,
     *,
@@ -139,10 +151,8 @@ def sign_pdf(
     """The PDF with an invisible PAdES B-B signature (ETSI.CAdES.detached, SHA-256) appended as an incremental
     update. The signer's certificate and chain are embedded; nothing is fetched from the network.
 
-    signed_at (default now) is the self-declared signing time, not a trusted timestamp. Runs its own event loop
-    (pyHanko is asyncio inside), so call it from synchronous code.
+    signed_at (default now) is the self-declared signing time, not a trusted timestamp.
     """
-    _require_no_running_loop("sign_pdf")
     if signed_at is None:
         signed_at = datetime.now(UTC)
     elif signed_at.utcoffset() is None:
@@ -260,13 +270,13 @@ def _check(embedded: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate], c
     )
 
 
+@_off_the_loop
 def check_pdf_signature(pdf: bytes, trust_roots: Sequence[x509.Certificate]) -> PdfSignatureCheck:
     """Check the last signature of a PDF offline; never raises on a bad file.
 
     Only trust_roots are trusted (never the system's list); certificates embedded in the signature serve as
     intermediates. Earlier signatures of a PDF signed several times are not checked.
     """
-    _require_no_running_loop("check_pdf_signature")
     roots = [_asn1_certificate(root) for root in trust_roots]
     # Untrusted input fails in many ways (PdfReadError, ValueError, KeyError, asn1crypto errors...); each
     # stage becomes one plain answer.

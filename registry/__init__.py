@@ -13,7 +13,7 @@ from registry.limits import limiter
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)  # pages serve their own /static
     app.config.update(load_config(config))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if app.config["PROXY_COUNT"]:

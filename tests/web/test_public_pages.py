@@ -142,3 +142,14 @@ def test_the_language_switch_remembers_the_choice(client):
     english = client.get("/?lang=en")
     assert "lang=en" in english.headers["Set-Cookie"] and "HttpOnly" in english.headers["Set-Cookie"]
     assert '<html lang="en">' in page(client, "/verify")  # the cookie now chooses English
+
+
+def test_the_stylesheet_is_served_from_here(client):
+    html = page(client, "/")
+    href = re.search(r'<link rel="stylesheet" href="([^"]+)"', html).group(1)
+    assert href.startswith("/static/")
+    css = client.get(href)
+    try:
+        assert css.status_code == 200 and css.mimetype == "text/css" and b".verdict.ok" in css.data
+    finally:
+        css.close()  # a file response keeps the file open until closed
