@@ -23,6 +23,9 @@ _SETTINGS: dict[str, tuple[Any, Any]] = {
     "VERIFY_RATE_LIMIT": ("10 per minute", str),
     # Counted for every lookup, found or not: concurrent misses all pass the miss check before any is counted.
     "VERIFY_CEILING": ("60 per minute", str),
+    # Holder portal sign-in: failures per ID number (then locked out until the window passes) and per client.
+    "HOLDER_LOCKOUT": ("5 per 30 minutes", str),
+    "HOLDER_CLIENT_LIMIT": ("20 per hour", str),
     # How many proxies in front set X-Forwarded-For (0: use the socket address).
     "PROXY_COUNT": (0, int),
     "RATELIMIT_STORAGE_URI": ("memory://", str),

@@ -77,9 +77,15 @@ def require_document_access(actor: Actor, cert: Certificate) -> None:
 def certificate_pdf(
     session: Session, vault: KeyVault, *, number: str, actor: Actor, settings: DocumentSettings, now: datetime
 ) -> bytes:
-    """The signed PDF of a certificate: the kept copy, or rendered and signed by the body now and kept."""
+    """The signed PDF of a certificate for its body's staff or the regulator."""
     cert = get_certificate(session, number)
     require_document_access(actor, cert)
+    return signed_pdf(session, vault, cert, settings=settings, now=now)
+
+
+def signed_pdf(session: Session, vault: KeyVault, cert: Certificate, *, settings: DocumentSettings,
+               now: datetime) -> bytes:
+    """The kept copy, or rendered and signed by the body now and kept. The caller has checked who may have it."""
     kept = session.get(CertificatePdf, pk(cert))
     if kept is not None:
         return kept.content

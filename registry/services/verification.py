@@ -72,6 +72,16 @@ def verify_by_id_number(
     return _results(session, query)
 
 
+def holder_results(session: Session, *, id_type: str, id_number: str) -> list[VerificationResult]:
+    """Every certificate issued to one ID document, newest first: only for a holder who proved who they are."""
+    query = (
+        _LOOKUP
+        .where(col(Certificate.id_type) == id_type, col(Certificate.id_number) == fold_id(id_number))
+        .order_by(col(Certificate.issued_on).desc(), col(Certificate.id).desc())
+    )
+    return _results(session, query)
+
+
 def _build_lookup() -> Any:
     """Certificates with their revocation and successor, in one round trip (each join hits a unique index)."""
     successor = aliased(Certificate)

@@ -19,6 +19,8 @@ from standards.levels import LEVELS
 
 
 def init_app(app: Flask) -> None:
+    from registry.web.holder import SESSION_LIFETIME
+    from registry.web.holder import bp as holder_bp
     from registry.web.public import bp as public_bp
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh")
@@ -30,10 +32,12 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=app.config["ENV"] != "development" and not app.config.get("TESTING"),
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
     )
     Babel(app, locale_selector=select_language)
     csrf.init_app(app)
     app.register_blueprint(public_bp)
+    app.register_blueprint(holder_bp)
     app.after_request(security_headers)
     app.context_processor(_page_context)
     app.add_template_filter(_day, "day")

@@ -25,3 +25,25 @@ class LookupForm(FlaskForm):
         validators=[DataRequired(_l("请填写持证人姓名。")), Length(max=64, message=_l("姓名过长。"))],
         render_kw={"autocomplete": "off"},
     )
+
+
+class HolderLoginForm(FlaskForm):
+    id_number = StringField(
+        _l("证件号码"),
+        validators=[DataRequired(_l("请填写证件号码。")), Length(max=40, message=_l("号码过长。"))],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
+    )
+    name = StringField(
+        _l("姓名"),
+        validators=[DataRequired(_l("请填写持证人姓名。")), Length(max=64, message=_l("姓名过长。"))],
+        render_kw={"autocomplete": "name"},
+    )
+    number = StringField(
+        _l("您的任意一本证书的编号"),
+        validators=[DataRequired(_l("请填写一本证书的编号。")), Length(max=40, message=_l("号码过长。"))],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
+    )
+
+
+class LogoutForm(FlaskForm):
+    """Only the CSRF token: signing out is a POST."""

@@ -20,7 +20,7 @@ from certificates.scan import scan_qr
 from registry import create_app
 from registry.cli import main
 from registry.db import get_session
-from registry.models import User
+from registry.models import Certificate, User
 from registry.services.actors import Actor
 from registry.services.revocation import revoke_certificate
 from tests import factories as f
@@ -95,13 +95,31 @@ def visit(browser, url: str, *, viewport: str, language: str):
     return context, page
 
 
-def test_the_scanned_qr_opens_a_page_that_says_valid_then_revoked(browser, server, tmp_path):
+def _holder_download(browser, base: str, number: str, name: str, id_number: str, tmp_path: Path) -> Path:
+    """The holder signs in to the portal in the browser and downloads the signed PDF."""
+    for viewport in VIEWPORTS:
+        context, page = visit(browser, f"{base}/holder", viewport=viewport, language="zh")
+        shoot(page, f"holder-sign-in-{viewport}-zh")
+        page.get_by_label("证件号码").fill(id_number)
+        page.get_by_label("姓名", exact=True).fill(name)
+        page.get_by_label("您的任意一本证书的编号").fill(number)
+        page.get_by_role("button", name="查看我的证书").click()
+        assert page.locator("h1").inner_text() == f"{name} 的证书"
+        shoot(page, f"holder-certificates-{viewport}-zh")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="下载电子证书（PDF）").first.click()
+        target = tmp_path / f"{viewport}.pdf"
+        download.value.save_as(target)
+        context.close()
+    return target
+
+
+def test_the_holder_downloads_the_pdf_whose_qr_opens_valid_then_revoked(browser, server, tmp_path):
     app, base = server
-    line = next(row for row in app.test_cli_runner().invoke(main, ["certificates", "list"]).output.splitlines()
-                if row.endswith("\tvalid"))
-    number, name = line.split("\t")[:2]
-    pdf = tmp_path / "certificate.pdf"
-    assert app.test_cli_runner().invoke(main, ["certificate", "pdf", number, "-o", str(pdf)]).exit_code == 0
+    with app.app_context():
+        cert = get_session().exec(select(Certificate).where(Certificate.status == "valid")).first()
+        number, name, id_number = cert.number, cert.holder_name, cert.id_number
+    pdf = _holder_download(browser, base, number, name, id_number, tmp_path)
     url = scan_qr(pdf.read_bytes())  # poppler renders the page, zxing-cpp decodes the printed QR code
     assert url.startswith(f"{base}/v/")
 
