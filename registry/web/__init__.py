@@ -19,9 +19,12 @@ from standards.levels import LEVELS
 
 
 def init_app(app: Flask) -> None:
+    from registry.web.console import bp as console_bp
     from registry.web.holder import SESSION_LIFETIME
     from registry.web.holder import bp as holder_bp
     from registry.web.public import bp as public_bp
+    from registry.web.regulator import bp as regulator_bp
+    from registry.web.staff import init_staff
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "web/translations")
@@ -38,6 +41,9 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(holder_bp)
+    init_staff(app)
+    app.register_blueprint(console_bp)
+    app.register_blueprint(regulator_bp)
     app.after_request(security_headers)
     app.context_processor(_page_context)
     app.add_template_filter(_day, "day")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
 from registry.errors import DomainError
@@ -13,3 +13,21 @@ from registry.web.i18n import select_language
 
 def domain_error_page(error: DomainError) -> Any:
     return render_template("error.html", title=_("无法完成"), message=error.message(select_language())), error.status
+
+
+def _forbidden(error: Exception) -> Any:
+    return render_template("error.html", title=_("无权访问"), message=_("您的账号不能查看或修改此内容。")), 403
+
+
+def _not_found(error: Exception) -> Any:
+    return render_template("error.html", title=_("页面不存在"), message=_("没有找到您要的页面或记录。")), 404
+
+
+def page_errors(bp: Blueprint) -> None:
+    """A page blueprint's errors as pages, and CSRF checked on every post."""
+    from registry.web.security import protect_forms
+
+    bp.before_request(protect_forms)
+    bp.register_error_handler(DomainError, domain_error_page)
+    bp.register_error_handler(403, _forbidden)
+    bp.register_error_handler(404, _not_found)

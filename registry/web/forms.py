@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField
+from wtforms import PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -47,3 +47,10 @@ class HolderLoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Only the CSRF token: signing out is a POST."""
+
+
+class StaffLoginForm(FlaskForm):
+    username = StringField(_l("用户名"), validators=[DataRequired(_l("请填写用户名。")), Length(max=64)],
+                           render_kw={"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"})
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请填写密码。")), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})

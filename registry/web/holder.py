@@ -10,19 +10,16 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from flask_babel import gettext as _
 
 from registry.db import get_read_session, get_session
-from registry.errors import DomainError
 from registry.limits import limiter
 from registry.runtime import document_settings, vault_for
 from registry.services.documents import certificate_url, signed_pdf
 from registry.services.holders import Holder, attempt_key, authenticate_holder, certificates_of, holder_by_certificate
 from registry.services.issuance import get_certificate
-from registry.web.errors import domain_error_page
+from registry.web.errors import page_errors
 from registry.web.forms import HolderLoginForm, LogoutForm
-from registry.web.security import protect_forms
 
 bp = Blueprint("holder", __name__, url_prefix="/holder", template_folder="templates")
-bp.before_request(protect_forms)
-bp.register_error_handler(DomainError, domain_error_page)
+page_errors(bp)
 
 SESSION_KEY = "holder_certificate"
 SESSION_LIFETIME = timedelta(minutes=30)

@@ -9,18 +9,15 @@ from flask import Blueprint, Response, current_app, json, render_template, reque
 from flask_babel import gettext as _
 
 from registry.db import get_read_session
-from registry.errors import DomainError
 from registry.limits import limiter
 from registry.services.qr_check import check_qr
 from registry.services.verification import VerificationResult, verify_by_id_number, verify_by_number
-from registry.web.errors import domain_error_page
+from registry.web.errors import page_errors
 from registry.web.forms import LookupForm
-from registry.web.security import protect_forms
 
 bp = Blueprint("public", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static")
-bp.before_request(protect_forms)
-bp.register_error_handler(DomainError, domain_error_page)
+page_errors(bp)
 
 
 def _wants_json() -> bool:
