@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from certificates.canonical import canonical_bytes
+from certificates.pki import body_name_of, credit_code_of
 from certificates.signing import ALGORITHM, Signer, key_id, verify_bytes
 
 BUNDLE_FORMAT = "skill-registry-trust/1"
@@ -201,11 +202,11 @@ def _time(value: Any, what: str) -> datetime:
     return moment.replace(tzinfo=UTC)
 
 
-def load_bundle(text: str | bytes, *, root_fingerprint: str | None = None) -> TrustBundle:
+def load_bundle(text: str | bytes, *, root_fingerprint: str | None) -> TrustBundle:
     """Parse and check a bundle: self-signed root, the root's signature over the bundle, each key issued by it.
 
-    `root_fingerprint` pins the root (the SHA-256 hex published by the registry); without it the caller trusts
-    whichever root the bundle carries, which is only as good as the channel the bundle came by.
+    `root_fingerprint` pins the root (the SHA-256 hex the registry publishes). None trusts whichever root the
+    bundle carries, which proves nothing about who made it: only for a bundle that came by a trusted channel.
     """
     data = _load_json(text, "trust bundle")
     if data.get("format") != BUNDLE_FORMAT:
@@ -239,6 +240,8 @@ def load_bundle(text: str | bytes, *, root_fingerprint: str | None = None) -> Tr
         public = cert.public_key()
         if not isinstance(public, ec.EllipticCurvePublicKey) or key_id(public) != entry.key_id:
             raise TrustError(f"key {entry.key_id}: the key id does not match its certificate")
+        if credit_code_of(cert) != entry.credit_code or body_name_of(cert) != entry.body_name:
+            raise TrustError(f"key {entry.key_id}: the body named in the bundle is not the one its certificate names")
         try:
             cert.verify_directly_issued_by(root)
         except (ValueError, TypeError, InvalidSignature) as err:
@@ -258,6 +261,8 @@ def load_status(text: str | bytes, bundle: TrustBundle) -> StatusSnapshot:
     entries: dict[str, StatusEntry] = {}
     for item in data.get("certificates") or []:
         try:
+            if item["status"] not in ("revoked", "superseded"):
+                raise ValueError(f"unknown status {item['status']!r}")
             entry = StatusEntry(number=str(item["number"]), status=str(item["status"]),
                                 since=date.fromisoformat(item["since"]), reason=item.get("reason"),
                                 successor=item.get("successor"))

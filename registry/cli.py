@@ -348,11 +348,13 @@ def trust_status(output: str) -> None:
               help="The trust bundle (registry trust export, or /.well-known/skill-registry/trust.json).")
 @click.option("--status", "status_file", type=click.Path(exists=True, dir_okay=False),
               help="A status snapshot, to tell revoked and superseded certificates.")
-@click.option("--root", "root_fingerprint", help="Pin the registry root by its SHA-256 fingerprint.")
+@click.option("--root", "root_fingerprint", envvar="REGISTRY_ROOT_SHA256", required=True,
+              help="The registry root's SHA-256 fingerprint, as the registry publishes it (`registry trust export` "
+              "prints it): a bundle under any other root is refused. Also REGISTRY_ROOT_SHA256.")
 @click.option("--scan", is_flag=True, help="Also rasterise the page and decode the drawn QR code "
               "(needs pdftoppm and zxing-cpp).")
 def verify(pdf: str | None, url: str | None, trust_file: str, status_file: str | None,
-           root_fingerprint: str | None, scan: bool) -> None:
+           root_fingerprint: str, scan: bool) -> None:
     """Verify a certificate PDF or QR URL offline; exit 0 only for a genuine certificate."""
     from pathlib import Path
 

@@ -38,6 +38,7 @@ def upgrade() -> None:
     with op.batch_alter_table('signing_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_signing_keys_body_id'), ['body_id'], unique=False)
         batch_op.create_index('uq_signing_keys_active_body', ['body_id'], unique=True, sqlite_where=sa.text('retired_at IS NULL'), postgresql_where=sa.text('retired_at IS NULL'))
+        batch_op.create_index('uq_signing_keys_one_root', ['role'], unique=True, sqlite_where=sa.text("role = 'root'"), postgresql_where=sa.text("role = 'root'"))
 
     op.create_table('certificate_pdfs',
     sa.Column('certificate_id', sa.Integer(), nullable=False),
@@ -59,6 +60,7 @@ def downgrade() -> None:
 
     op.drop_table('certificate_pdfs')
     with op.batch_alter_table('signing_keys', schema=None) as batch_op:
+        batch_op.drop_index('uq_signing_keys_one_root', sqlite_where=sa.text("role = 'root'"), postgresql_where=sa.text("role = 'root'"))
         batch_op.drop_index('uq_signing_keys_active_body', sqlite_where=sa.text('retired_at IS NULL'), postgresql_where=sa.text('retired_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_signing_keys_body_id'))
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
 
 from flask import request
 
@@ -23,3 +26,14 @@ def current_actor() -> Actor:
     if user is None:
         raise Unauthenticated("login-failed", "用户名或密码不正确。", "Wrong username or password.")
     return Actor.of(user)
+
+
+def basic_username_key() -> str:
+    """Failed sign-ins count against the username tried (hashed), like the console's sign-in page."""
+    credentials = request.authorization
+    name = (credentials.username or "") if credentials is not None else ""
+    return "api-user:" + hashlib.sha256(name.strip().lower().encode()).hexdigest()[:24]
+
+
+def failed_sign_in(response: Any) -> bool:
+    return response.status_code == HTTPStatus.UNAUTHORIZED

@@ -22,6 +22,8 @@ class SigningKey(SQLModel, table=True):
         # At most one key in use per body, and one root.
         Index("uq_signing_keys_active_body", "body_id", unique=True,
               sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
+        Index("uq_signing_keys_one_root", "role", unique=True,
+              sqlite_where=text("role = 'root'"), postgresql_where=text("role = 'root'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -5,15 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import func, or_, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from certificates import FieldError, validate_body_code, validate_province, validate_site_code, validate_uscc
+from certificates import (
+    FieldError,
+    fold_id,
+    validate_body_code,
+    validate_province,
+    validate_site_code,
+    validate_uscc,
+)
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.models import Body, PublishedStandard, ScopeEntry, pk
 from registry.services.actors import Actor, require_regulator
 from registry.services.audit import record_event
-from registry.services.keys import KeyVault, create_body_key, require_root
+from registry.services.clock import CHINA
+from registry.services.keys import KeyVault, create_body_key, current_key, require_root
+from registry.services.standards import occupation_names
 from registry.services.validation import field_error, require_text
 
 
@@ -258,3 +268,117 @@ def list_bodies(session: Session) -> list[Body]:
 
 def scope_of(session: Session, body_id: int) -> list[ScopeEntry]:
     return list(session.exec(select(ScopeEntry).where(ScopeEntry.body_id == body_id).order_by(col(ScopeEntry.id))))
+
+
+# The public catalogue (the national body lookup's counterpart): what anyone may see of a filed body.
+# Contact person and phone are personal data and never leave through these functions.
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class PublicBody:
+    name: str
+    kind: str
+    credit_code: str
+    province: str
+    number_prefix: str
+    status: str
+    status_reason: str
+    status_since: date | None  # China date of the last status change; None if it never changed
+    filed_on: date
+
+    @classmethod
+    def of(cls, body: Body) -> PublicBody:
+        changed = body.status_changed_at
+        return cls(
+            name=body.name, kind=body.kind, credit_code=body.credit_code, province=body.province,
+            number_prefix=body.number_prefix, status=body.status, status_reason=body.status_reason,
+            status_since=changed.astimezone(CHINA).date() if changed else None,
+            filed_on=body.filed_at.astimezone(CHINA).date(),
+        )
+
+
+@dataclass(frozen=True)
+class BodyPage:
+    bodies: list[PublicBody]
+    total: int  # bodies matching the search, on every page
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_bodies(session: Session, *, query: str = "", page: int = 1, per_page: int = PAGE_SIZE) -> BodyPage:
+    """Filed bodies of any status whose name or credit code contains `query`, in filing order, one page."""
+    text = " ".join(query.split())
+    match = or_(col(Body.name).icontains(text, autoescape=True),
+                col(Body.credit_code).contains(fold_id(text), autoescape=True)) if text else true()
+    total = session.exec(select(func.count()).select_from(Body).where(match)).one()
+    page = max(page, 1)
+    rows = session.exec(select(Body).where(match).order_by(col(Body.id)).offset((page - 1) * per_page).limit(per_page))
+    return BodyPage([PublicBody.of(row) for row in rows], total, page, per_page)
+
+
+def find_body(session: Session, credit_code: str) -> Body:
+    body = session.exec(select(Body).where(Body.credit_code == fold_id(credit_code))).first()
+    if body is None:
+        raise NotFound("body-not-found", f"没有统一社会信用代码为 {credit_code} 的已备案评价机构。",
+                       f"No evaluation body is filed with unified social credit code {credit_code}.",
+                       field="credit_code")
+    return body
+
+
+@dataclass(frozen=True)
+class ScopeLine:
+    occupation_code: str
+    occupation_name: str
+    occupation_name_en: str
+    work_type: str | None  # None: every 工种 of the occupation
+    levels: tuple[int, ...]  # highest digit (lowest level) first, as filed
+    valid_from: date
+    valid_to: date
+    state: str  # in-force | upcoming | expired | withdrawn
+    withdrawn_on: date | None
+
+
+def public_scope(session: Session, body_id: int, *, today: date) -> list[ScopeLine]:
+    """A body's filed scope with each line's state on `today` (withdrawn lines included, so marked)."""
+    entries = scope_of(session, body_id)
+    names = occupation_names(session, {entry.occupation_code for entry in entries})
+    lines = []
+    for entry in entries:
+        if entry.withdrawn_at is not None:
+            state = "withdrawn"
+        elif today < entry.valid_from:
+            state = "upcoming"
+        elif today > entry.valid_to:
+            state = "expired"
+        else:
+            state = "in-force"
+        name, name_en = names.get(entry.occupation_code, ("", ""))
+        lines.append(ScopeLine(
+            occupation_code=entry.occupation_code, occupation_name=name, occupation_name_en=name_en,
+            work_type=entry.work_type, levels=tuple(entry.levels), valid_from=entry.valid_from,
+            valid_to=entry.valid_to, state=state,
+            withdrawn_on=entry.withdrawn_at.astimezone(CHINA).date() if entry.withdrawn_at else None,
+        ))
+    return lines
+
+
+@dataclass(frozen=True)
+class PublicKeyInfo:
+    """The public facts of a body's signing key in use: its id and the validity of its certificate."""
+
+    key_id: str
+    valid_from: date
+    valid_to: date
+
+
+def public_key_info(session: Session, body_id: int) -> PublicKeyInfo | None:
+    key = current_key(session, body_id)
+    if key is None:
+        return None
+    return PublicKeyInfo(key.key_id, key.not_before.astimezone(CHINA).date(), key.not_after.astimezone(CHINA).date())

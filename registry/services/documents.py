@@ -89,6 +89,14 @@ def signed_pdf(session: Session, vault: KeyVault, cert: Certificate, *, settings
     kept = session.get(CertificatePdf, pk(cert))
     if kept is not None:
         return kept.content
+    if cert.status != "valid":
+        # A fresh signature today on a revoked or superseded certificate would read as genuine offline.
+        raise Conflict(
+            "certificate-not-valid",
+            "此证书已撤销或已被替代，不再签发新的电子证书；可扫码或在登记系统查验其状态。",
+            "This certificate is revoked or superseded, so no new signed PDF is made; its status can be checked "
+            "by its QR code or in the registry.",
+        )
     body = session.get(Body, cert.body_id)
     assert body is not None  # noqa: S101  (foreign key)
     if body.status != "active":

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlmodel import Session, col, select
 
@@ -201,20 +202,35 @@ def list_keys(session: Session) -> list[SigningKey]:
     return list(session.exec(select(SigningKey).order_by(col(SigningKey.id))))
 
 
-_public_keys: dict[str, ec.EllipticCurvePublicKey] = {}
+# key id -> (public key, body id). A key id names one key forever, so the cache never goes stale.
+_public_keys: dict[str, tuple[ec.EllipticCurvePublicKey, int]] = {}
 
 
-def public_key_for(session: Session, kid: str) -> ec.EllipticCurvePublicKey | None:
-    """The public key with that key id, or None. Cached per process: a key id names one key forever."""
-    key = _public_keys.get(kid)
-    if key is None:
-        pem = session.exec(select(SigningKey.certificate_pem).where(SigningKey.key_id == kid)).first()
-        if pem is None:
+def public_key_for(session: Session, kid: str, *, body_id: int) -> ec.EllipticCurvePublicKey | None:
+    """The public key with that key id if it is a key of that body; else None."""
+    found = registry_key(session, kid)
+    return found[0] if found is not None and found[1] == body_id else None
+
+
+def registry_key(session: Session, kid: str) -> tuple[ec.EllipticCurvePublicKey, int] | None:
+    """(public key, body id) of a body key whose certificate the registry root issued, else None: a key row
+    added to the database by anyone without the root key verifies nothing."""
+    cached = _public_keys.get(kid)
+    if cached is None:
+        row = session.exec(select(SigningKey).where(SigningKey.key_id == kid, SigningKey.role == "body")).first()
+        root = root_key(session)
+        if row is None or row.body_id is None or root is None:
             return None
-        public = load_certificate_pem(pem).public_key()
-        assert isinstance(public, ec.EllipticCurvePublicKey)  # noqa: S101  (we only issue P-256)
-        key = _public_keys[kid] = public
-    return key
+        cert = load_certificate_pem(row.certificate_pem)
+        try:
+            cert.verify_directly_issued_by(load_certificate_pem(root.certificate_pem))
+        except (ValueError, TypeError, InvalidSignature):
+            return None
+        public = cert.public_key()
+        if not isinstance(public, ec.EllipticCurvePublicKey) or key_id(public) != kid:
+            return None
+        cached = _public_keys[kid] = (public, row.body_id)
+    return cached
 
 
 _STATUS_ZH = {"active": "正常", "suspended": "暂停", "withdrawn": "已撤销备案"}

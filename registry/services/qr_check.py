@@ -14,7 +14,7 @@ from certificates.payload import payload_of
 from certificates.qr import PayloadError, QrPayload, from_digits, unpack, verify_payload_signature
 from certificates.record import CertificateRecord
 from registry.models import Certificate
-from registry.services.keys import public_key_for
+from registry.services.keys import registry_key
 from registry.services.verification import VerificationResult, lookup_certificate
 
 # outcome -> (genuine, Chinese, English): what the person holding the phone reads first.
@@ -56,14 +56,19 @@ def check_qr(session: Session, digits: str) -> QrCheck:
         payload, signed, signature = unpack(from_digits(digits))
     except PayloadError:
         return QrCheck("malformed")
-    public_key = public_key_for(session, payload.key_id)
-    if public_key is None:
+    key = registry_key(session, payload.key_id)
+    if key is None:
         return QrCheck("unknown-key")
+    public_key, key_body = key
     if not verify_payload_signature(signed, signature, public_key):
         return QrCheck("forged")
+    result = lookup_certificate(session, payload.number)
     cert = session.exec(select(Certificate).where(Certificate.number == payload.number)).first()
-    if cert is None:
+    if result is None or cert is None:
         return QrCheck("unknown-certificate", payload)
-    if payload_of(CertificateRecord.from_dict(cert.record), cert.key_id) != payload:
+    if (key_body != cert.body_id or not result.genuine
+            or payload_of(CertificateRecord.from_dict(cert.record), cert.key_id) != payload):
+        # Signed by another body's key, a stored record that no longer matches its signature, or text the
+        # registry never issued under this number: not the certificate the registry holds.
         return QrCheck("mismatch", payload)
-    return QrCheck("genuine", payload, lookup_certificate(session, cert.number))
+    return QrCheck("genuine", payload, result)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 import standards
 from registry.errors import Conflict, InvalidInput, NotFound
@@ -92,18 +92,42 @@ def catalogue(session: Session, *, today: date) -> list[CatalogueEntry]:
         by_code[row.code].append(row)
     entries: list[CatalogueEntry] = []
     for code in sorted(by_code):
-        rows = sorted(by_code[code], key=lambda r: (r.effective_from, r.version))
-        in_force = [r for r in rows if r.effective_from <= today]
-        current = in_force[-1] if in_force else None
-        for row in rows:
-            if row.effective_from > today:
-                entries.append(CatalogueEntry(row, "upcoming", None))
-            elif row is current:
-                entries.append(CatalogueEntry(row, "current", None))
-            else:
-                later = in_force[in_force.index(row) + 1]
-                entries.append(CatalogueEntry(row, "superseded", f"{later.code}@{later.version}"))
+        entries.extend(_with_status(by_code[code], today))
     return sorted(entries, key=lambda e: (e.row.code, e.row.version))
+
+
+def occupation_versions(session: Session, code: str, *, today: date) -> list[CatalogueEntry]:
+    """One occupation's published versions with their status on `today`, by version; NotFound if none."""
+    rows = session.exec(select(PublishedStandard).where(PublishedStandard.code == code)).all()
+    if not rows:
+        raise NotFound("standard-not-found", f"职业编码 {code} 没有已发布的标准。",
+                       f"Occupation code {code} has no published standard.", field="code")
+    return sorted(_with_status(rows, today), key=lambda e: e.row.version)
+
+
+def _with_status(rows: Iterable[PublishedStandard], today: date) -> list[CatalogueEntry]:
+    """The versions of one occupation: the latest in force is current, earlier ones superseded by the next."""
+    rows = sorted(rows, key=lambda r: (r.effective_from, r.version))
+    in_force = [r for r in rows if r.effective_from <= today]
+    current = in_force[-1] if in_force else None
+    entries = []
+    for row in rows:
+        if row.effective_from > today:
+            entries.append(CatalogueEntry(row, "upcoming", None))
+        elif row is current:
+            entries.append(CatalogueEntry(row, "current", None))
+        else:
+            later = in_force[in_force.index(row) + 1]
+            entries.append(CatalogueEntry(row, "superseded", f"{later.code}@{later.version}"))
+    return entries
+
+
+def occupation_names(session: Session, codes: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """Chinese and English names of some occupations, as their newest published version gives them."""
+    query = select(PublishedStandard.code, PublishedStandard.name, PublishedStandard.name_en).where(
+        col(PublishedStandard.code).in_(set(codes))
+    ).order_by(col(PublishedStandard.effective_from), col(PublishedStandard.version))
+    return {code: (name, name_en) for code, name, name_en in session.exec(query)}
 
 
 def in_force_on(session: Session, code: str, day: date) -> PublishedStandard | None:

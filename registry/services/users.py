@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
-from registry.errors import Forbidden, InvalidInput
+from registry.errors import Conflict, Forbidden, InvalidInput, NotFound
 from registry.models import User
 from registry.models.user import ROLES
 from registry.services.actors import Actor
@@ -114,3 +114,26 @@ def authenticate(session: Session, *, username: str, password: str, client: str,
     )
     session.commit()
     return None
+
+
+def deactivate_user(session: Session, *, user_id: int, actor: Actor, now: datetime) -> User:
+    """Close an account: it can no longer sign in, and its signed-in sessions end at their next request. The
+    account stays (audit and approvals name it). A body admin closes its own body's staff, never itself."""
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound("user-not-found", "未找到该账号。", "No such account.", field="user_id")
+    if actor.role not in ("regulator", "system") and not (actor.role == "body_admin" and user.body_id is not None
+                                                          and user.body_id == actor.body_id):
+        raise Forbidden("user-deactivate-forbidden", "无权停用该账号。", "You may not deactivate this account.",
+                        field="user_id")
+    if user.id == actor.user_id:
+        raise Conflict("user-deactivate-self", "不能停用自己的账号。", "You cannot deactivate your own account.",
+                       field="user_id")
+    if not user.active:
+        raise Conflict("user-already-inactive", f"账号 {user.username} 已停用。",
+                       f"Account {user.username} is already deactivated.", field="user_id")
+    user.active = False
+    record_event(session, actor=actor, action="user.deactivated", object_type="user", object_id=user.id, now=now,
+                 before={"active": True}, after={"active": False, "username": user.username})
+    session.commit()
+    return user

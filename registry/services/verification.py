@@ -29,6 +29,7 @@ class VerificationResult:
     level_label: str
     standard: str
     body_name: str
+    body_credit_code: str
     issued_on: date
     status: str  # valid | revoked | superseded
     genuine: bool  # the stored record still matches the registry's signature
@@ -98,7 +99,7 @@ _LOOKUP = _build_lookup()  # Select of (Certificate, Revocation | None, successo
 
 def is_genuine(session: Session, cert: Certificate) -> bool:
     """The stored record still matches the issuing body's signature (made with a key the registry issued)."""
-    public_key = public_key_for(session, cert.key_id)
+    public_key = public_key_for(session, cert.key_id, body_id=cert.body_id)
     return public_key is not None and verify_record(public_key, cert.record, cert.signature)
 
 
@@ -120,6 +121,7 @@ def _results(session: Session, query: Any) -> list[VerificationResult]:
                 level_label=record["level_label"],
                 standard=record["standard"],
                 body_name=record["body_name"],
+                body_credit_code=record["body_credit_code"],
                 issued_on=cert.issued_on,
                 status=cert.status,
                 genuine=is_genuine(session, cert),

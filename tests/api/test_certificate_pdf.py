@@ -71,3 +71,21 @@ def test_the_same_record_renders_to_the_same_bytes_before_signing(issued):
     masked = render_unsigned(cert, settings)
     full = render_unsigned(cert, DocumentSettings(base_url="https://zscx.example.cn", full_id=True))
     assert masked != full  # the deployment's choice of masked or full ID number reaches the page
+
+
+def test_repeated_wrong_passwords_are_throttled_per_username(client, issued):
+    url = f"/api/v1/certificates/{issued.certificates[0].number}/pdf"
+    username = issued.supervisor.label.removeprefix("user:")
+    wrong = {"Authorization": "Basic " + base64.b64encode(f"{username}:guess".encode()).decode()}
+    assert [client.get(url, headers=wrong).status_code for _ in range(5)] == [401] * 5
+    locked = client.get(url, headers=basic(issued.supervisor))
+    assert locked.status_code == 429 and locked.get_json()["reason"] == "rate-limited"
+
+
+def test_a_revoked_certificate_gets_no_fresh_signature(client, session, issued):
+    from registry.services.revocation import revoke_certificate
+
+    number = issued.certificates[1].number
+    revoke_certificate(session, number=number, reason="fraud", note="伪造", actor=issued.supervisor, now=f.NOW)
+    response = client.get(f"/api/v1/certificates/{number}/pdf", headers=basic(issued.supervisor))
+    assert response.status_code == 409 and response.get_json()["reason"] == "certificate-not-valid"

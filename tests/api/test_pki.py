@@ -16,7 +16,7 @@ from sqlmodel import select
 from certificates import verify_record
 from certificates.pades import check_pdf_signature
 from certificates.pki import credit_code_of, load_certificate_pem, parse_master_key
-from certificates.trust import load_bundle, load_status
+from certificates.trust import fingerprint, load_bundle, load_status
 from certificates.verifier import Verdict, verify_pdf, verify_qr_url
 from registry.errors import Conflict, Forbidden
 from registry.models import SigningKey
@@ -39,7 +39,9 @@ def pdf_of(session, number: str) -> bytes:
 
 
 def bundle_of(session):
-    return load_bundle(json.dumps(trust_bundle(session, f.VAULT, now=f.NOW, registry_url=SETTINGS.base_url)))
+    root = load_certificate_pem(root_key(session).certificate_pem)
+    return load_bundle(json.dumps(trust_bundle(session, f.VAULT, now=f.NOW, registry_url=SETTINGS.base_url)),
+                       root_fingerprint=fingerprint(root))
 
 
 def test_filing_a_body_issues_its_signing_certificate_under_the_root(session):
@@ -145,7 +147,8 @@ def test_no_private_key_appears_unencrypted_in_the_database_logs_responses_or_ex
                    headers=JSON).get_data(),
         pdf,
     ]
-    load_status(exports[3], load_bundle(exports[2]))  # the served files are the real, signed documents
+    # The served files are the real, signed documents.
+    load_status(exports[3], load_bundle(exports[2], root_fingerprint=None))
     dump = bytearray()
     connection = session.connection()
     for table in inspect(connection).get_table_names():

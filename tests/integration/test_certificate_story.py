@@ -3,6 +3,7 @@ by poppler's pdfsig, by the offline verifier with the exported trust bundle, and
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -29,8 +30,12 @@ PDFSIG = shutil.which("pdfsig")
 BASE_URL = "https://zscx.example.cn"
 
 
+ROOT: dict[str, str] = {}  # the pinned root fingerprint of each registry, as `trust export` printed it
+
+
 def run(app, *args: str, code: int = 0):
-    result = app.test_cli_runner().invoke(main, list(args), catch_exceptions=False)
+    env = {"REGISTRY_ROOT_SHA256": ROOT[app.name + str(id(app))]} if args[0] == "verify" else None
+    result = app.test_cli_runner().invoke(main, list(args), catch_exceptions=False, env=env)
     assert result.exit_code == code, result.output
     return result.output
 
@@ -61,7 +66,8 @@ def registry(tmp_path_factory):
 def export(app, tmp: Path, number: str) -> tuple[Path, Path]:
     pdf, bundle = tmp / f"{number}.pdf", tmp / "bundle.json"
     assert re.search(rf"{number}: [\d,]+ bytes written", run(app, "certificate", "pdf", number, "-o", str(pdf)))
-    assert "root SHA-256" in run(app, "trust", "export", "-o", str(bundle))
+    out = run(app, "trust", "export", "-o", str(bundle))
+    ROOT[app.name + str(id(app))] = re.search(r"root SHA-256 ([0-9a-f]{64})", out).group(1)
     return pdf, bundle
 
 
@@ -135,11 +141,18 @@ def test_a_certificate_from_another_registry_has_an_unknown_issuer(registry, tmp
     try:
         run(other, "keys", "init")
         run(other, "trust", "export", "-o", str(tmp_path / "other.json"))
+        # The verifier pins the real registry's root, so the other registry's bundle is refused outright...
+        refused = app.test_cli_runner().invoke(main, ["verify", str(pdf), "--trust", str(tmp_path / "other.json")],
+                                               env={"REGISTRY_ROOT_SHA256": ROOT[app.name + str(id(app))]})
+        assert refused.exit_code == 1 and "not the pinned registry root" in refused.output
+        # ...and under the other registry's own root, our certificate has an unknown issuer.
+        ROOT[app.name + str(id(app))] = json.loads((tmp_path / "other.json").read_text())["root"]["sha256"]
         out = run(app, "verify", str(pdf), "--trust", str(tmp_path / "other.json"), code=3)
         assert "UNKNOWN ISSUER" in out
         out = run(app, "verify", "--qr", scan_qr(pdf.read_bytes()), "--trust", str(tmp_path / "other.json"), code=3)
         assert "UNKNOWN ISSUER" in out
     finally:
+        export(app, tmp, valid[4][0])  # pin the real root again for the tests after this one
         other.extensions["registry.engine"].dispose()
         other.extensions["registry.read_engine"].dispose()
         drop()
@@ -172,3 +185,5 @@ def test_a_pinned_root_that_differs_refuses_the_bundle(registry):
     pdf, bundle = export(app, tmp, valid[0][0])
     result = app.test_cli_runner().invoke(main, ["verify", str(pdf), "--trust", str(bundle), "--root", "ab" * 32])
     assert result.exit_code == 1 and "not the pinned registry root" in result.output
+    unpinned = app.test_cli_runner().invoke(main, ["verify", str(pdf), "--trust", str(bundle)], env={})
+    assert unpinned.exit_code == 2 and "--root" in unpinned.output  # no pin, no verdict

@@ -44,7 +44,7 @@ def test_approval_issues_numbered_signed_certificates_for_passed_candidates(sess
         assert cert.record["level_label"] == "四级/中级工"
         assert cert.record["work_type"] == "--"
         assert cert.record["body_name"] == body.name
-        assert verify_record(public_key_for(session, cert.key_id), cert.record, cert.signature)
+        assert verify_record(public_key_for(session, cert.key_id, body_id=cert.body_id), cert.record, cert.signature)
     assert session.get(Batch, batch.id).status == "issued"
 
 

@@ -63,7 +63,7 @@ def test_reissue_supersedes_with_a_new_signed_number(session, issued, vault):
     assert new.record["holder_name"] == "陈思远"
     assert new.record["supersedes"] == old.number
     assert new.record["occupation_code"] == old.record["occupation_code"]
-    assert verify_record(public_key_for(session, new.key_id), new.record, new.signature)
+    assert verify_record(public_key_for(session, new.key_id, body_id=new.body_id), new.record, new.signature)
     session.refresh(old)
     assert old.status == "superseded"
     assert old.record["holder_name"] != "陈思远"  # the old record is kept as it was signed

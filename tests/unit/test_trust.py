@@ -11,7 +11,16 @@ import pytest
 from certificates import Signer, generate_private_key, key_id, make_uscc
 from certificates.pki import issue_signing_certificate, make_root_certificate
 from certificates.qr import QrPayload, pack, payload_url, sign_payload
-from certificates.trust import KeyEntry, StatusEntry, TrustError, build_bundle, build_status, load_bundle, load_status
+from certificates.trust import (
+    KeyEntry,
+    StatusEntry,
+    TrustError,
+    build_bundle,
+    build_status,
+    fingerprint,
+    load_bundle,
+    load_status,
+)
 from certificates.verifier import EXIT_CODES, Verdict, verify_qr_url
 
 NOW = datetime(2026, 5, 20, 2, 0, tzinfo=UTC)
@@ -61,7 +70,7 @@ def reg() -> Registry:
 
 
 def test_a_bundle_round_trips_and_pins_its_root(reg):
-    bundle = load_bundle(_bundle_json(reg))
+    bundle = load_bundle(_bundle_json(reg), root_fingerprint=fingerprint(reg.root))
     assert bundle.key(reg.entry.key_id).credit_code == CODE
     assert load_bundle(_bundle_json(reg), root_fingerprint=bundle.root_fingerprint.upper()).root == reg.root
     with pytest.raises(TrustError, match="pinned"):
@@ -72,7 +81,7 @@ def test_an_edited_bundle_is_refused(reg):
     data = json.loads(_bundle_json(reg))
     data["keys"][0]["body"]["status"] = "suspended"
     with pytest.raises(TrustError, match="signature does not verify"):
-        load_bundle(json.dumps(data))
+        load_bundle(json.dumps(data), root_fingerprint=fingerprint(reg.root))
 
 
 def test_a_key_not_issued_by_the_root_is_refused_even_if_the_bundle_is_signed(reg):
@@ -80,17 +89,17 @@ def test_a_key_not_issued_by_the_root_is_refused_even_if_the_bundle_is_signed(re
     document = build_bundle(root=reg.root, root_signer=Signer(reg.root_key), keys=[other.entry], generated_at=NOW,
                             registry_url=BASE)
     with pytest.raises(TrustError, match="not issued by the registry root"):
-        load_bundle(json.dumps(document))
+        load_bundle(json.dumps(document), root_fingerprint=fingerprint(reg.root))
 
 
 @pytest.mark.parametrize("text", ["", "[]", "{}", '{"format": "skill-registry-trust/1"}', "not json"])
 def test_malformed_bundles_are_trust_errors(text):
     with pytest.raises(TrustError):
-        load_bundle(text)
+        load_bundle(text, root_fingerprint=None)
 
 
 def test_a_genuine_qr_and_each_way_to_fail(reg):
-    bundle = load_bundle(_bundle_json(reg))
+    bundle = load_bundle(_bundle_json(reg), root_fingerprint=fingerprint(reg.root))
     good = _url(_payload(reg), reg.body_key)
     assert verify_qr_url(good, bundle).verdict is Verdict.GENUINE
 
@@ -111,7 +120,7 @@ def test_a_genuine_qr_and_each_way_to_fail(reg):
 
 def test_a_retired_key_verifies_what_it_signed_but_not_later_dates():
     reg = _registry(retired_at=datetime(2026, 6, 1, 4, 0, tzinfo=UTC))
-    bundle = load_bundle(_bundle_json(reg))
+    bundle = load_bundle(_bundle_json(reg), root_fingerprint=fingerprint(reg.root))
     before = _url(_payload(reg, issued_on=date(2026, 5, 30)), reg.body_key)
     after = _url(_payload(reg, issued_on=date(2026, 7, 1)), reg.body_key)
     assert verify_qr_url(before, bundle).verdict is Verdict.GENUINE
@@ -120,7 +129,7 @@ def test_a_retired_key_verifies_what_it_signed_but_not_later_dates():
 
 
 def test_the_status_snapshot_tells_revoked_and_superseded(reg):
-    bundle = load_bundle(_bundle_json(reg))
+    bundle = load_bundle(_bundle_json(reg), root_fingerprint=fingerprint(reg.root))
     snapshot = build_status(root_signer=Signer(reg.root_key), generated_at=NOW, entries=[
         StatusEntry(number="S000144440101264000001", status="revoked", since=date(2026, 5, 21), reason="fraud"),
         StatusEntry(number="S000144440101264000002", status="superseded", since=date(2026, 5, 22),
@@ -141,3 +150,20 @@ def test_the_status_snapshot_tells_revoked_and_superseded(reg):
     with pytest.raises(TrustError):  # a snapshot signed by another root
         load_status(json.dumps(build_status(root_signer=Signer(other.root_key), generated_at=NOW, entries=[])),
                     bundle)
+
+
+def test_a_bundle_whose_entry_renames_the_body_is_refused(reg):
+    renamed = KeyEntry(key_id=reg.entry.key_id, certificate=reg.entry.certificate, body_name="另一个机构",
+                       credit_code=CODE, body_status="active", retired_at=None)
+    document = build_bundle(root=reg.root, root_signer=Signer(reg.root_key), keys=[renamed], generated_at=NOW,
+                            registry_url=BASE)
+    with pytest.raises(TrustError, match="not the one its certificate names"):
+        load_bundle(json.dumps(document), root_fingerprint=fingerprint(reg.root))
+
+
+def test_a_status_snapshot_with_an_unknown_status_is_refused(reg):
+    bundle = load_bundle(_bundle_json(reg), root_fingerprint=fingerprint(reg.root))
+    snapshot = build_status(root_signer=Signer(reg.root_key), generated_at=NOW, entries=[
+        StatusEntry(number="S000144440101264000001", status="suspended", since=date(2026, 5, 21))])
+    with pytest.raises(TrustError, match="unknown status"):
+        load_status(json.dumps(snapshot), bundle)
