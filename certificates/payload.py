@@ -55,8 +55,8 @@ def signature_bytes(text: str) -> bytes:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as err:
         raise ValueError("not a base64url signature") from err
-    if len(raw) != 64:
-        raise ValueError("a QR signature is 64 bytes")
+    if len(raw) != 64 or signature_text(raw) != text:  # one spelling only, as for record signatures
+        raise ValueError("a QR signature is 64 bytes in canonical base64url")
     return raw
 
 
