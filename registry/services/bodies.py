@@ -317,9 +317,12 @@ def search_bodies(session: Session, *, query: str = "", page: int = 1, per_page:
     match = or_(col(Body.name).icontains(text, autoescape=True),
                 col(Body.credit_code).contains(fold_id(text), autoescape=True)) if text else true()
     total = session.exec(select(func.count()).select_from(Body).where(match)).one()
-    page = max(page, 1)
-    rows = session.exec(select(Body).where(match).order_by(col(Body.id)).offset((page - 1) * per_page).limit(per_page))
-    return BodyPage([PublicBody.of(row) for row in rows], total, page, per_page)
+    listing = BodyPage([], total, max(page, 1), per_page)
+    if listing.page > listing.pages:  # past the end (the caller says so); never an offset the database refuses
+        return listing
+    rows = session.exec(select(Body).where(match).order_by(col(Body.id))
+                        .offset((listing.page - 1) * per_page).limit(per_page))
+    return BodyPage([PublicBody.of(row) for row in rows], total, listing.page, per_page)
 
 
 def find_body(session: Session, credit_code: str) -> Body:

@@ -19,6 +19,7 @@ from standards.levels import LEVELS
 
 
 def init_app(app: Flask) -> None:
+    from registry.web.catalogue import bp as catalogue_bp
     from registry.web.console import bp as console_bp
     from registry.web.holder import SESSION_LIFETIME
     from registry.web.holder import bp as holder_bp
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_language)
     csrf.init_app(app)
     app.register_blueprint(public_bp)
+    app.register_blueprint(catalogue_bp)
     app.register_blueprint(holder_bp)
     init_staff(app)
     app.register_blueprint(console_bp)
