@@ -7,7 +7,7 @@ import uuid
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
@@ -42,7 +42,18 @@ class RegistryApi(Api):
             log.error("unhandled error, request id %s", request_id, exc_info=original)
             payload["message"] = f"Internal error (request id {request_id})"
             payload["request_id"] = request_id
+        page = current_app.extensions.get("registry.error_page")
+        if page is not None and _wants_page():
+            return page(code, payload.get("request_id")), code, headers
         return payload, code, headers
+
+
+def _wants_page() -> bool:
+    """A person's browser outside the API gets an error page; programs and API paths get the JSON shape."""
+    if request.path.startswith(("/api/", "/.well-known/")):
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"
 
 
 api = RegistryApi()

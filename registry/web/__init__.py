@@ -13,6 +13,7 @@ from flask import Flask, request, url_for
 from flask_babel import Babel, format_date
 from flask_babel import gettext as _
 
+from registry.web.errors import http_error_page
 from registry.web.i18n import LANGUAGES, select_language
 from registry.web.security import csrf, security_headers
 from standards.levels import LEVELS
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     init_staff(app)
     app.register_blueprint(console_bp)
     app.register_blueprint(regulator_bp)
+    app.extensions["registry.error_page"] = http_error_page
     app.after_request(security_headers)
     app.context_processor(_page_context)
     app.add_template_filter(_day, "day")

@@ -31,3 +31,13 @@ def page_errors(bp: Blueprint) -> None:
     bp.register_error_handler(DomainError, domain_error_page)
     bp.register_error_handler(403, _forbidden)
     bp.register_error_handler(404, _not_found)
+
+
+def http_error_page(code: int, request_id: str | None) -> Any:
+    """The page for an HTTP error outside any page blueprint (an unknown address, a crash)."""
+    if code == 404:
+        return render_template("error.html", title=_("页面不存在"), message=_("没有找到您要的页面或记录。"))
+    if code >= 500:
+        return render_template("error.html", title=_("系统出错"),
+                               message=_("请稍后再试。如果问题持续，请告知编号 %(id)s。", id=request_id or "-"))
+    return render_template("error.html", title=_("无法完成"), message=str(code))

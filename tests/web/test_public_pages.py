@@ -153,3 +153,11 @@ def test_the_stylesheet_is_served_from_here(client):
         assert css.status_code == 200 and css.mimetype == "text/css" and b".verdict.ok" in css.data
     finally:
         css.close()  # a file response keeps the file open until closed
+
+
+def test_an_unknown_address_gets_a_page_for_people_and_json_for_programs(client):
+    page_response = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert page_response.status_code == 404 and "页面不存在" in page_response.get_data(as_text=True)
+    assert page_response.headers["Content-Security-Policy"]
+    api_response = client.get("/api/v1/no-such-thing", headers={"Accept": "text/html"})
+    assert api_response.status_code == 404 and api_response.get_json()["reason"] == "not-found"
