@@ -1,19 +1,495 @@
-"""The evaluation body's console (/console): batches, candidates and scores, approval, certificates, staff."""
+"""The evaluation body's console (/console): batches, candidates and scores, approval, certificates, staff.
+
+Every object is fetched through the registers service, which answers another body's batch, certificate or
+account as not found; the services' own role checks decide who may change what.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_wtf import FlaskForm
+from sqlmodel import select
 
+import standards
+from certificates import ID_TYPES
+from certificates.record import CertificateRecord
+from registry.db import get_session
+from registry.errors import Conflict, DomainError, Forbidden, InvalidInput
+from registry.models import REVOCATION_REASONS, Candidate, Certificate, Revocation, User
+from registry.runtime import document_settings, vault_for
+from registry.services import registers
+from registry.services.actors import Actor
+from registry.services.batches import (
+    CandidateInput,
+    add_candidates,
+    open_batch,
+    record_scores,
+    return_batch,
+    submit_batch,
+)
+from registry.services.bodies import get_body
+from registry.services.clock import CHINA
+from registry.services.documents import certificate_pdf
+from registry.services.issuance import approve_batch, certificates_of_batch
+from registry.services.printing import print_bundle
+from registry.services.revocation import reissue_certificate, revoke_certificate, successor_of
+from registry.services.sheets import PastedRowsRejected, add_pasted_candidates, columns
+from registry.services.users import create_user, deactivate_user
 from registry.web.errors import page_errors
+from registry.web.forms import (
+    CandidateForm,
+    OpenBatchForm,
+    PasteForm,
+    ReissueForm,
+    ReturnForm,
+    RevokeForm,
+    ScoresForm,
+    StaffAccountForm,
+    scores_form,
+)
+from registry.web.i18n import select_language
 from registry.web.staff import current_actor, staff_required
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 page_errors(bp)
 
+BODY_STAFF = ("body_admin", "assessor", "supervisor")
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    """Console pages carry full ID numbers: never kept by a browser or a proxy."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.context_processor
+def _labels() -> dict[str, Any]:
+    """Labels of data (levels, 证件类型) in the reader's language, for the console's templates."""
+    return {"level_label": _level_text, "id_type_label": _id_type_label}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _today() -> date:
+    return datetime.now(CHINA).date()
+
+
+def _en() -> bool:
+    return select_language() == "en"
+
+
+def _place_error(form: FlaskForm, err: DomainError, fields: dict[str, str]) -> str | None:
+    """Put a service's error next to the form field it names; the message to show above the form otherwise."""
+    target = fields.get(err.field or "")
+    field = getattr(form, target, None) if target else None
+    message = err.message(select_language())
+    if field is None:
+        return message
+    field.errors = [*field.errors, message]
+    return None
+
+
+def _id_type_choices() -> list[tuple[str, str]]:
+    return [(code, en if _en() else zh) for code, (zh, en) in ID_TYPES.items()]
+
+
+def _id_type_label(code: str) -> str:
+    zh, en = ID_TYPES.get(code, (code, code))
+    return en if _en() else zh
+
+
+def _components(level: standards.Level) -> list[tuple[str, str]]:
+    return [(c.kind, c.name_en if _en() else c.name_zh) for c in level.components]
+
+
+def _level_text(digit: int) -> str:
+    return standards.level_label(digit, "en" if _en() else "zh")
+
+
+# Batches
+
 
 @bp.get("")
-@staff_required("body_admin", "assessor", "supervisor")
+@staff_required(*BODY_STAFF)
 def home() -> Any:
-    return render_template("error.html", title="console", message=str(current_actor().body_id))
+    actor = current_actor()
+    session = get_session()
+    assert actor.body_id is not None  # noqa: S101  (body staff always have a body)
+    return render_template(
+        "console_home.html", body=get_body(session, actor.body_id),
+        batches=registers.batches_by_status(session, actor.body_id),
+        scope=registers.scope_lines(session, actor.body_id, today=_today()),
+    )
+
+
+def _option_label(option: registers.AssessmentOption) -> str:
+    name = option.occupation_name_en if _en() else option.occupation_name
+    text = _("%(name)s %(code)s（%(year)s年版）%(level)s", name=name, code=option.standard_code,
+             year=option.standard_version, level=_level_text(option.level))
+    if option.work_type:
+        text += _("，工种：%(work_type)s", work_type=option.work_type)
+    if not option.current:
+        text += _("（已被新版本替代）")
+    return text
+
+
+@bp.route("/batches/new", methods=["GET", "POST"])
+@staff_required(*BODY_STAFF)
+def new_batch() -> Any:
+    actor = current_actor()
+    session = get_session()
+    assert actor.body_id is not None  # noqa: S101
+    options = registers.assessment_options(session, actor.body_id, today=_today())
+    form = OpenBatchForm()
+    form.assessment.choices = [(o.key, _option_label(o)) for o in options]
+    if request.method == "GET" and form.assessed_on.data is None:
+        form.assessed_on.data = _today()
+    problem = None
+    if form.validate_on_submit():
+        chosen = {o.key: o for o in options}[form.assessment.data]
+        try:
+            batch = open_batch(
+                session, body_id=actor.body_id, standard_code=chosen.standard_code,
+                standard_version=chosen.standard_version, level=chosen.level, work_type=chosen.work_type,
+                assessed_on=form.assessed_on.data, place=form.place.data or "", actor=actor, now=_now(),
+            )
+        except (InvalidInput, Forbidden) as err:
+            problem = _place_error(form, err, {
+                "standard": "assessment", "standard_version": "assessment", "level": "assessment",
+                "work_type": "assessment", "assessed_on": "assessed_on", "place": "place",
+            })
+            status = err.status
+        else:
+            flash(_("已开启批次 %(id)s。请录入考生和成绩。", id=batch.id))
+            return redirect(url_for("console.batch", batch_id=batch.id))
+    else:
+        status = 422 if form.errors else 200
+    return render_template("console_batch_new.html", form=form, options=options, problem=problem), status
+
+
+def _batch_page(batch_id: int, *, status: int = 200, problem: str | None = None, **forms: Any) -> Any:
+    """The batch page; a form given (with its errors) replaces the empty one, `problem` shows above the actions."""
+    actor = current_actor()
+    session = get_session()
+    batch = registers.body_batch(session, batch_id=batch_id, actor=actor)
+    sheet = registers.batch_sheet(session, batch)
+    components = _components(sheet.level)
+    certificates = certificates_of_batch(session, batch_id) if batch.status == "issued" else []
+    names = {u.id: u.display_name for u in registers.staff_of(session, batch.body_id)}
+    page = render_template(
+        "console_batch.html", sheet=sheet, batch=batch, components=components, certificates=certificates,
+        printable=any(c.status == "valid" for c in certificates), names=names, problem=problem,
+        columns=[en if _en() else zh for zh, en in columns(sheet.level)],
+        candidate_form=forms.get("candidate_form") or _candidate_form(sheet.level),
+        paste_form=forms.get("paste_form") or PasteForm(prefix="paste", formdata=None),
+        return_form=forms.get("return_form") or ReturnForm(prefix="return", formdata=None),
+        paste_errors=forms.get("paste_errors", []), kinds=sheet.level.component_kinds,
+    )
+    return page, status
+
+
+def _candidate_form(level: standards.Level, *, bound: bool = False) -> ScoresForm:
+    """The one-candidate form for the batch's level: bound to the posted data, or empty."""
+    form = scores_form(CandidateForm, _components(level))(prefix="one", **({} if bound else {"formdata": None}))
+    assert isinstance(form, CandidateForm)  # noqa: S101
+    form.id_type.choices = _id_type_choices()
+    return form
+
+
+@bp.get("/batches/<int:batch_id>")
+@staff_required(*BODY_STAFF)
+def batch(batch_id: int) -> Any:
+    return _batch_page(batch_id)
+
+
+@bp.post("/batches/<int:batch_id>/candidates")
+@staff_required(*BODY_STAFF)
+def add_candidate(batch_id: int) -> Any:
+    actor = current_actor()
+    session = get_session()
+    batch = registers.body_batch(session, batch_id=batch_id, actor=actor)
+    level = registers.batch_level(session, batch)
+    form = _candidate_form(level, bound=True)
+    assert isinstance(form, CandidateForm)  # noqa: S101
+    if not form.validate_on_submit():
+        return _batch_page(batch_id, status=422, candidate_form=form)
+    row = CandidateInput(name=form.name.data or "", id_type=form.id_type.data or "",
+                         id_number=form.id_number.data or "", scores=form.scores(level.component_kinds))
+    try:
+        add_candidates(session, batch_id=batch_id, candidates=[row], actor=actor, now=_now())
+    except InvalidInput as err:
+        # add_candidates names the row ("第 1 行"); one candidate on a form is better told by its field
+        cause = err.__cause__ if isinstance(err.__cause__, InvalidInput) else err
+        fields = {"name": "name", "id_type": "id_type", "id_number": "id_number",
+                  **{f"scores.{kind}": f"score_{kind}" for kind in level.component_kinds}}
+        field = (cause.field or "").split("].", 1)[-1]
+        located = InvalidInput(cause.reason, cause.message_zh, cause.message_en, field=field)
+        return _batch_page(batch_id, status=422, candidate_form=form,
+                           problem=_place_error(form, located, fields))
+    flash(_("已录入考生 %(name)s。", name=row.name))
+    return redirect(url_for("console.batch", batch_id=batch_id, _anchor="candidates"))
+
+
+@bp.post("/batches/<int:batch_id>/paste")
+@staff_required(*BODY_STAFF)
+def paste(batch_id: int) -> Any:
+    actor = current_actor()
+    form = PasteForm(prefix="paste")
+    if not form.validate_on_submit():
+        return _batch_page(batch_id, status=422, paste_form=form)
+    try:
+        added = add_pasted_candidates(get_session(), batch_id=batch_id, text=form.rows.data or "", actor=actor,
+                                      now=_now())
+    except PastedRowsRejected as err:
+        form.rows.errors = [err.message(select_language())]
+        return _batch_page(batch_id, status=422, paste_form=form,
+                           paste_errors=[e.message(select_language()) for e in err.errors])
+    except InvalidInput as err:
+        form.rows.errors = [err.message(select_language())]
+        return _batch_page(batch_id, status=err.status, paste_form=form)
+    flash(ngettext("已录入 %(num)d 名考生。", "已录入 %(num)d 名考生。", len(added)))
+    return redirect(url_for("console.batch", batch_id=batch_id, _anchor="candidates"))
+
+
+@bp.route("/batches/<int:batch_id>/candidates/<int:candidate_id>", methods=["GET", "POST"])
+@staff_required(*BODY_STAFF)
+def candidate(batch_id: int, candidate_id: int) -> Any:
+    actor = current_actor()
+    session = get_session()
+    batch = registers.body_batch(session, batch_id=batch_id, actor=actor)
+    found = session.get(Candidate, candidate_id)
+    if found is None or found.batch_id != batch.id:
+        return _batch_page(batch_id, status=404, problem=_("本批次中没有这名考生。"))
+    level = registers.batch_level(session, batch)
+    form_class = scores_form(ScoresForm, _components(level))
+    form = form_class() if request.method == "POST" else form_class(
+        formdata=None, data={f"score_{k}": str(v) for k, v in found.scores.items()})
+    problem, status = None, 200
+    if form.validate_on_submit():
+        try:
+            record_scores(session, candidate_id=candidate_id, scores=form.scores(level.component_kinds),
+                          actor=actor, now=_now())
+        except DomainError as err:
+            problem = _place_error(form, err, {f"scores.{k}": f"score_{k}" for k in level.component_kinds})
+            status = err.status
+        else:
+            flash(_("已保存 %(name)s 的成绩。", name=found.name))
+            return redirect(url_for("console.batch", batch_id=batch_id, _anchor="candidates"))
+    elif form.errors:
+        status = 422
+    outcome = standards.evaluate(level, found.scores)
+    return render_template("console_candidate.html", batch=batch, candidate=found, form=form, outcome=outcome,
+                           fields=form.score_fields(level.component_kinds), problem=problem), status
+
+
+def _act(batch_id: int, action: Callable[[Actor], object], done: str) -> Any:
+    """Run a state change of the batch; its refusal shows on the batch page with the service's status."""
+    actor = current_actor()
+    registers.body_batch(get_session(), batch_id=batch_id, actor=actor)
+    try:
+        action(actor)
+    except DomainError as err:
+        return _batch_page(batch_id, status=err.status, problem=err.message(select_language()))
+    flash(done)
+    return redirect(url_for("console.batch", batch_id=batch_id))
+
+
+@bp.post("/batches/<int:batch_id>/submit")
+@staff_required(*BODY_STAFF)
+def submit(batch_id: int) -> Any:
+    return _act(batch_id, lambda actor: submit_batch(get_session(), batch_id=batch_id, actor=actor, now=_now()),
+                _("已提交审核，等待质量督导员审核。"))
+
+
+@bp.post("/batches/<int:batch_id>/approve")
+@staff_required(*BODY_STAFF)
+def approve(batch_id: int) -> Any:
+    def issue(actor: Actor) -> None:
+        approve_batch(get_session(), batch_id=batch_id, approved_by=actor, vault=vault_for(current_app), now=_now())
+
+    return _act(batch_id, issue, _("已批准，证书已签发。"))
+
+
+@bp.post("/batches/<int:batch_id>/return")
+@staff_required(*BODY_STAFF)
+def return_(batch_id: int) -> Any:
+    form = ReturnForm(prefix="return")
+    if not form.validate_on_submit():
+        return _batch_page(batch_id, status=422, return_form=form)
+    return _act(batch_id, lambda actor: return_batch(get_session(), batch_id=batch_id, reason=form.reason.data or "",
+                                                     actor=actor, now=_now()),
+                _("已退回批次，录入人修改后可重新提交。"))
+
+
+@bp.get("/batches/<int:batch_id>/bundle.pdf")
+@staff_required(*BODY_STAFF)
+def bundle(batch_id: int) -> Any:
+    pdf = print_bundle(get_session(), batch_id=batch_id, actor=current_actor(),
+                       settings=document_settings(current_app))
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="batch-{batch_id}-certificates.pdf"'
+    return response
+
+
+# Certificates
+
+
+@bp.get("/certificates")
+@staff_required(*BODY_STAFF)
+def certificates() -> Any:
+    actor = current_actor()
+    assert actor.body_id is not None  # noqa: S101
+    query = " ".join(request.args.get("q", "").split())[:100]
+    listing = registers.body_certificates(get_session(), body_id=actor.body_id, query=query,
+                                          page=request.args.get("page", 1, type=int))
+    return render_template("console_certificates.html", listing=listing, query=query)
+
+
+def _certificate_page(number: str, *, status: int = 200, problem: str | None = None,
+                      revoke_form: RevokeForm | None = None, reissue_form: ReissueForm | None = None) -> Any:
+    session = get_session()
+    cert = registers.body_certificate(session, number=number, actor=current_actor())
+    record = CertificateRecord.from_dict(cert.record)
+    if revoke_form is None:
+        revoke_form = RevokeForm(prefix="revoke", formdata=None)
+    revoke_form.reason.choices = [("", _("请选择")), *((code, en if _en() else zh)
+                                                    for code, (zh, en) in REVOCATION_REASONS.items())]
+    if reissue_form is None:
+        reissue_form = ReissueForm(prefix="reissue", formdata=None,
+                                   data={"holder_name": cert.holder_name, "id_type": cert.id_type,
+                                         "id_number": cert.id_number})
+    reissue_form.id_type.choices = _id_type_choices()
+    revocation = session.exec(select(Revocation).where(Revocation.certificate_id == cert.id)).first()
+    predecessor = session.get(Certificate, cert.supersedes_id) if cert.supersedes_id else None
+    revoked_by = session.get(User, revocation.revoked_by) if revocation and revocation.revoked_by else None
+    return render_template(
+        "console_certificate.html", cert=cert, record=record, revocation=revocation, revoked_by=revoked_by,
+        reasons=REVOCATION_REASONS, successor=successor_of(session, cert), predecessor=predecessor,
+        revoke_form=revoke_form, reissue_form=reissue_form, problem=problem,
+        may_change=current_actor().role in ("body_admin", "supervisor"),
+    ), status
+
+
+@bp.get("/certificates/<string:number>")
+@staff_required(*BODY_STAFF)
+def certificate(number: str) -> Any:
+    return _certificate_page(number)
+
+
+@bp.get("/certificates/<string:number>.pdf")
+@staff_required(*BODY_STAFF)
+def certificate_file(number: str) -> Any:
+    session = get_session()
+    actor = current_actor()
+    cert = registers.body_certificate(session, number=number, actor=actor)
+    pdf = certificate_pdf(session, vault_for(current_app), number=cert.number, actor=actor,
+                          settings=document_settings(current_app), now=_now())
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
+    return response
+
+
+@bp.post("/certificates/<string:number>/revoke")
+@staff_required(*BODY_STAFF)
+def revoke(number: str) -> Any:
+    session = get_session()
+    actor = current_actor()
+    cert = registers.body_certificate(session, number=number, actor=actor)
+    form = RevokeForm(prefix="revoke")
+    form.reason.choices = ["", *REVOCATION_REASONS]
+    if not form.validate_on_submit():
+        return _certificate_page(number, status=422, revoke_form=form)
+    try:
+        revoke_certificate(session, number=cert.number, reason=form.reason.data or "", note=form.note.data or "",
+                           actor=actor, now=_now())
+    except InvalidInput as err:
+        problem = _place_error(form, err, {"reason": "reason", "note": "note"})
+        return _certificate_page(number, status=err.status, problem=problem, revoke_form=form)
+    flash(_("证书 %(number)s 已撤销。", number=cert.number))
+    return redirect(url_for("console.certificate", number=cert.number))
+
+
+@bp.post("/certificates/<string:number>/reissue")
+@staff_required(*BODY_STAFF)
+def reissue(number: str) -> Any:
+    session = get_session()
+    actor = current_actor()
+    cert = registers.body_certificate(session, number=number, actor=actor)
+    form = ReissueForm(prefix="reissue")
+    form.id_type.choices = list(ID_TYPES)
+    if not form.validate_on_submit():
+        return _certificate_page(number, status=422, reissue_form=form)
+    try:
+        new = reissue_certificate(session, number=cert.number, holder_name=form.holder_name.data,
+                                  id_type=form.id_type.data, id_number=form.id_number.data,
+                                  reason=form.reason.data or "", actor=actor, vault=vault_for(current_app), now=_now())
+    except InvalidInput as err:
+        problem = _place_error(form, err, {"name": "holder_name", "holder_name": "holder_name", "id_type": "id_type",
+                                           "id_number": "id_number", "reason": "reason"})
+        return _certificate_page(number, status=err.status, problem=problem, reissue_form=form)
+    flash(_("已换发新证书 %(new)s，原证书 %(old)s 已被替代。", new=new.number, old=cert.number))
+    return redirect(url_for("console.certificate", number=new.number))
+
+
+# The body: scope, key, staff
+
+
+def _body_page(*, status: int = 200, problem: str | None = None, form: StaffAccountForm | None = None) -> Any:
+    actor = current_actor()
+    session = get_session()
+    assert actor.body_id is not None  # noqa: S101
+    return render_template(
+        "console_body.html", body=get_body(session, actor.body_id),
+        scope=registers.scope_lines(session, actor.body_id, today=_today()),
+        key=registers.key_status(session, actor.body_id, now=_now()),
+        staff=registers.staff_of(session, actor.body_id), is_admin=actor.role == "body_admin",
+        me=actor.user_id, form=form or StaffAccountForm(formdata=None), problem=problem,
+    ), status
+
+
+@bp.get("/body")
+@staff_required(*BODY_STAFF)
+def body() -> Any:
+    return _body_page()
+
+
+@bp.post("/body/staff")
+@staff_required(*BODY_STAFF)
+def create_staff() -> Any:
+    actor = current_actor()
+    form = StaffAccountForm()
+    if not form.validate_on_submit():
+        return _body_page(status=422, form=form)
+    try:
+        user = create_user(get_session(), username=form.username.data or "", display_name=form.display_name.data or "",
+                           password=form.password.data or "", role=form.role.data or "", body_id=actor.body_id,
+                           actor=actor, now=_now())
+    except InvalidInput as err:
+        problem = _place_error(form, err, {"username": "username", "display_name": "display_name",
+                                           "password": "password", "role": "role"})
+        return _body_page(status=err.status, problem=problem, form=form)
+    flash(_("已创建账号 %(username)s。", username=user.username))
+    return redirect(url_for("console.body", _anchor="staff"))
+
+
+@bp.post("/body/staff/<int:user_id>/deactivate")
+@staff_required(*BODY_STAFF)
+def deactivate_staff(user_id: int) -> Any:
+    actor = current_actor()
+    session = get_session()
+    user = registers.body_user(session, user_id=user_id, actor=actor)
+    try:
+        deactivate_user(session, user_id=user_id, actor=actor, now=_now())
+    except Conflict as err:  # their own account, or one already closed
+        return _body_page(status=err.status, problem=err.message(select_language()))
+    flash(_("已停用账号 %(username)s。", username=user.username))
+    return redirect(url_for("console.body", _anchor="staff"))
