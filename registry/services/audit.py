@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from registry.models import AuditEvent
@@ -71,8 +71,22 @@ class EventSearch:
 
 
 @dataclass(frozen=True)
+class EventView:
+    """An event as shown: the stored row's values, those of secret-looking keys redacted."""
+
+    id: int
+    occurred_at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class EventPage:
-    events: list[AuditEvent]
+    events: list[EventView]
     total: int
     page: int
     per_page: int
@@ -111,10 +125,23 @@ def search_events(
     return EventPage([_redacted(event) for event in session.exec(query)], total, page, per_page)
 
 
+# The distinct values of an indexed column, one index probe each ("loose index scan"): a trail of millions of
+# events (one per certificate issued) holds a few dozen actions, and SELECT DISTINCT would read all of them.
+_DISTINCT = """
+WITH RECURSIVE v(value) AS (
+  SELECT MIN({column}) FROM audit_events
+  UNION ALL
+  SELECT (SELECT MIN({column}) FROM audit_events WHERE {column} > v.value) FROM v WHERE v.value IS NOT NULL
+)
+SELECT value FROM v WHERE value IS NOT NULL
+"""
+
+
 def event_vocabulary(session: Session) -> tuple[list[str], list[str]]:
-    """The actions and object types the trail holds, for the search form's choices."""
-    actions = session.exec(select(AuditEvent.action).distinct().order_by(col(AuditEvent.action))).all()
-    types = session.exec(select(AuditEvent.object_type).distinct().order_by(col(AuditEvent.object_type))).all()
+    """The actions and object types the trail holds, in order, for the search form's choices."""
+    # Both columns lead an index (ix_audit_events_action, ix_audit_events_object); the names are constants.
+    actions = session.execute(text(_DISTINCT.format(column="action"))).scalars().all()
+    types = session.execute(text(_DISTINCT.format(column="object_type"))).scalars().all()
     return list(actions), list(types)
 
 
@@ -132,8 +159,7 @@ def _secret(key: object) -> bool:
     return any(word in _SECRET_WORDS for word in words)
 
 
-def _redacted(event: AuditEvent) -> AuditEvent:
-    """A detached copy for display: the stored row (append-only) is never touched."""
-    return AuditEvent(id=event.id, occurred_at=event.occurred_at, actor=event.actor, action=event.action,
-                      object_type=event.object_type, object_id=event.object_id,
-                      before=redact(event.before), after=redact(event.after))
+def _redacted(event: AuditEvent) -> EventView:
+    return EventView(id=int(event.id or 0), occurred_at=event.occurred_at, actor=event.actor, action=event.action,
+                     object_type=event.object_type, object_id=event.object_id,
+                     before=redact(event.before), after=redact(event.after))
