@@ -16,7 +16,7 @@ import pytest
 from certificates import make_resident_id, make_uscc
 from certificates.scan import scan_qr
 from registry.cli import main
-from tests.web.test_browser import LAUNCH_ARGS, browser, server, shoot  # noqa: F401  (fixtures)
+from tests.web.test_browser import browser, server, shoot  # noqa: F401  (fixtures used by name)
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +35,7 @@ def sign_out(page) -> None:
     page.get_by_role("button", name="退出登录").click()
 
 
-def test_from_filing_to_revocation_through_the_pages(browser, server, tmp_path):
+def test_from_filing_to_revocation_through_the_pages(browser, server, tmp_path):  # noqa: F811
     app, base = server
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
     page = context.new_page()
