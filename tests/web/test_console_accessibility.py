@@ -39,7 +39,8 @@ def _console_paths(app) -> dict[str, str]:
         return {"console-home": "/console", "console-new-batch": "/console/batches/new",
                 "console-issued-batch": f"/console/batches/{issued.id}",
                 "console-submitted-batch": f"/console/batches/{submitted.id}",
-                "console-certificates": "/console/certificates", "console-certificate": f"/console/certificates/{cert.number}",
+                "console-certificates": "/console/certificates",
+                "console-certificate": f"/console/certificates/{cert.number}",
                 "console-body": "/console/body", "bodies": "/bodies", "body": f"/bodies/{body.credit_code}",
                 "standards": "/standards", "standard": "/standards/6-31-01-03"}
 
