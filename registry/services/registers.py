@@ -181,43 +181,6 @@ def key_status(session: Session, body_id: int, *, now: datetime) -> KeyStatus | 
 
 
 @dataclass(frozen=True)
-class ScopeLine:
-    occupation_code: str
-    occupation_name: str
-    occupation_name_en: str
-    work_type: str | None  # None: every 工种 of the occupation
-    levels: tuple[int, ...]
-    valid_from: date
-    valid_to: date
-    state: str  # in-force | upcoming | expired | withdrawn
-
-
-def scope_lines(session: Session, body_id: int, *, today: date) -> list[ScopeLine]:
-    entries = scope_of(session, body_id)
-    names = _names(session, {entry.occupation_code for entry in entries})
-    lines = []
-    for entry in entries:
-        if entry.withdrawn_at is not None:
-            state = "withdrawn"
-        elif today < entry.valid_from:
-            state = "upcoming"
-        elif today > entry.valid_to:
-            state = "expired"
-        else:
-            state = "in-force"
-        name, name_en = names.get(entry.occupation_code, ("", ""))
-        lines.append(ScopeLine(entry.occupation_code, name, name_en, entry.work_type, tuple(entry.levels),
-                               entry.valid_from, entry.valid_to, state))
-    return lines
-
-
-def _names(session: Session, codes: set[str]) -> dict[str, tuple[str, str]]:
-    rows = session.exec(select(PublishedStandard).where(col(PublishedStandard.code).in_(codes))
-                        .order_by(col(PublishedStandard.effective_from), col(PublishedStandard.version)))
-    return {row.code: (row.name, row.name_en) for row in rows}  # the newest version's names win
-
-
-@dataclass(frozen=True)
 class AssessmentOption:
     """One standard version, level and 工种 the body may open a batch for."""
 

@@ -33,7 +33,7 @@ from registry.services.batches import (
     return_batch,
     submit_batch,
 )
-from registry.services.bodies import get_body
+from registry.services.bodies import get_body, public_scope
 from registry.services.clock import CHINA
 from registry.services.documents import certificate_pdf
 from registry.services.issuance import approve_batch, certificates_of_batch
@@ -127,7 +127,7 @@ def home() -> Any:
     return render_template(
         "console_home.html", body=get_body(session, actor.body_id),
         batches=registers.batches_by_status(session, actor.body_id),
-        scope=registers.scope_lines(session, actor.body_id, today=_today()),
+        scope=public_scope(session, actor.body_id, today=_today()),
     )
 
 
@@ -449,7 +449,7 @@ def _body_page(*, status: int = 200, problem: str | None = None, form: StaffAcco
     assert actor.body_id is not None  # noqa: S101
     return render_template(
         "console_body.html", body=get_body(session, actor.body_id),
-        scope=registers.scope_lines(session, actor.body_id, today=_today()),
+        scope=public_scope(session, actor.body_id, today=_today()),
         key=registers.key_status(session, actor.body_id, now=_now()),
         staff=registers.staff_of(session, actor.body_id), is_admin=actor.role == "body_admin",
         me=actor.user_id, form=form or StaffAccountForm(formdata=None), problem=problem,
