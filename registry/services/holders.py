@@ -61,11 +61,6 @@ def certificates_of(session: Session, holder: Holder) -> list[VerificationResult
     return holder_results(session, id_type=holder.id_type, id_number=holder.id_number)
 
 
-def owns(session: Session, holder: Holder, number: str) -> bool:
-    cert = session.exec(select(Certificate).where(col(Certificate.number) == fold_id(number))).first()
-    return cert is not None and (cert.id_type, cert.id_number) == (holder.id_type, holder.id_number)
-
-
 def attempt_key(id_number: str, secret: str) -> str:
     """What the lockout counts failed attempts by: a keyed hash of the ID number, never the number itself."""
     return hmac.new(secret.encode(), fold_id(id_number).encode(), hashlib.sha256).hexdigest()[:32]

@@ -73,9 +73,15 @@ def _page_context() -> dict[str, Any]:
     language = select_language()
     other = "en" if language == "zh" else "zh"
     if request.endpoint and request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
-        values: dict[str, Any] = {**(request.view_args or {}), **request.args, "lang": other}
-        switch = url_for(request.endpoint, **values)
+        switch = this_page(lang=other)
     else:
         switch = url_for("public.home", lang=other)
-    return {"lang": language, "html_lang": LANGUAGES[language], "other_lang": other, "switch_url": switch}
+    return {"lang": language, "html_lang": LANGUAGES[language], "other_lang": other, "switch_url": switch,
+            "page_url": lambda page: this_page(page=page)}
+
+
+def this_page(**changes: Any) -> str:
+    """This page's address with the same filters, some of them changed (language, page of results)."""
+    values: dict[str, Any] = {**(request.view_args or {}), **request.args, **changes}
+    return url_for(request.endpoint or "public.home", **values)
 

@@ -41,6 +41,7 @@ from registry.services.printing import print_bundle
 from registry.services.revocation import reissue_certificate, revoke_certificate, successor_of
 from registry.services.sheets import PastedRowsRejected, add_pasted_candidates, columns
 from registry.services.users import create_user, deactivate_user
+from registry.web.downloads import pdf_download
 from registry.web.errors import page_errors
 from registry.web.forms import (
     CandidateForm,
@@ -335,9 +336,7 @@ def return_(batch_id: int) -> Any:
 def bundle(batch_id: int) -> Any:
     pdf = print_bundle(get_session(), batch_id=batch_id, actor=current_actor(),
                        settings=document_settings(current_app))
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="batch-{batch_id}-certificates.pdf"'
-    return response
+    return pdf_download(pdf, f"batch-{batch_id}-certificates.pdf")
 
 
 # Certificates
@@ -393,9 +392,7 @@ def certificate_file(number: str) -> Any:
     cert = registers.body_certificate(session, number=number, actor=actor)
     pdf = certificate_pdf(session, vault_for(current_app), number=cert.number, actor=actor,
                           settings=document_settings(current_app), now=_now())
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
-    return response
+    return pdf_download(pdf, f"{cert.number}.pdf")
 
 
 @bp.post("/certificates/<string:number>/revoke")

@@ -15,6 +15,7 @@ from registry.runtime import document_settings, vault_for
 from registry.services.documents import certificate_url, signed_pdf
 from registry.services.holders import Holder, attempt_key, authenticate_holder, certificates_of, holder_by_certificate
 from registry.services.issuance import get_certificate
+from registry.web.downloads import pdf_download
 from registry.web.errors import page_errors
 from registry.web.forms import HolderLoginForm, LogoutForm
 
@@ -94,10 +95,7 @@ def pdf(number: str) -> Any:
         return render_template("error.html", title=_("未找到证书"), message=_("您的证书中没有这个编号。")), 404
     data = signed_pdf(get_session(), vault_for(current_app), cert, settings=document_settings(current_app),
                       now=datetime.now(UTC))
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_download(data, f"{cert.number}.pdf")
 
 
 @bp.post("/logout")

@@ -85,18 +85,11 @@ def _helpers() -> dict[str, Any]:
         "body_status_name": _body_status_name,
         "kind_name": lambda kind: {"Y": _("用人单位"), "S": _("社会培训评价组织")}.get(kind, kind),
         "when": lambda moment: moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else "",
-        "page_url": _page_url,
     }
 
 
 def _body_status_name(status: str) -> str:
     return {"active": _("正常"), "suspended": _("暂停"), "withdrawn": _("已撤销备案")}.get(status, status)
-
-
-def _page_url(page: int) -> str:
-    """This page's address with the same filters, on another page of results."""
-    values: dict[str, Any] = {**(request.view_args or {}), **request.args, "page": page}
-    return url_for(request.endpoint or "regulator.home", **values)
 
 
 def _refuse(form: FlaskForm, error: DomainError, aliases: dict[str, str] | None = None) -> int:
