@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 import standards
-from certificates import FieldError, normalize_id, validate_name
+from certificates import FieldError, mask_id, normalize_id, validate_name
 from certificates.payload import require_printable
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound
 from registry.models import Batch, Candidate, ScopeEntry, pk
@@ -255,16 +255,22 @@ def check_scores(level: standards.Level, scores: Mapping[str, int | None]) -> di
     return clean
 
 
+def _editable_candidate(session: Session, candidate_id: int, actor: Actor) -> tuple[Candidate, Batch]:
+    """A candidate the actor may change: entry staff of its body, batch still being prepared."""
+    candidate = session.get(Candidate, candidate_id)
+    if candidate is None:
+        raise NotFound("candidate-not-found", "未找到该考生。", "No such candidate.", field="candidate_id")
+    batch = get_batch(session, candidate.batch_id, for_update=True)
+    require_body_role(actor, batch.body_id, *ENTRY_ROLES)
+    _require_editable(batch)
+    return candidate, batch
+
+
 def record_scores(
     session: Session, *, candidate_id: int, scores: Mapping[str, int | None], actor: Actor, now: datetime
 ) -> Candidate:
     """Replace one candidate's scores while the batch is still being prepared."""
-    candidate = session.get(Candidate, candidate_id)
-    if candidate is None:
-        raise NotFound("candidate-not-found", "未找到该考生。", "No such candidate.", field="candidate_id")
-    batch = get_batch(session, candidate.batch_id)
-    require_body_role(actor, batch.body_id, *ENTRY_ROLES)
-    _require_editable(batch)
+    candidate, batch = _editable_candidate(session, candidate_id, actor)
     level = _batch_level(session, batch)
     before = {"scores": dict(candidate.scores), "passed": candidate.passed}
     candidate.scores = check_scores(level, scores)
@@ -275,6 +281,59 @@ def record_scores(
     )
     session.commit()
     return candidate
+
+
+def update_candidate(
+    session: Session, *, candidate_id: int, data: CandidateInput, actor: Actor, now: datetime
+) -> Candidate:
+    """Correct a candidate's name, 证件 or scores while the batch is still being prepared.
+
+    The same checks as entry apply; the audit trail keeps what changed, with ID numbers masked.
+    """
+    candidate, batch = _editable_candidate(session, candidate_id, actor)
+    level = _batch_level(session, batch)
+    row = _candidate_row(batch, level, data)
+    if (row.id_type, row.id_number) != (candidate.id_type, candidate.id_number):
+        twin = session.exec(select(Candidate.id).where(
+            Candidate.batch_id == batch.id, Candidate.id_type == row.id_type, Candidate.id_number == row.id_number,
+        )).first()
+        if twin is not None:
+            raise InvalidInput(
+                "candidate-duplicate",
+                f"证件号码 {row.id_number} 在本批次中已有考生。",
+                f"ID number {row.id_number} already belongs to another candidate in this batch.",
+                field="id_number",
+            )
+    fields = ("name", "id_type", "id_number", "scores", "passed")
+    changed = [f for f in fields if getattr(candidate, f) != getattr(row, f)]
+    before, after = _audit_view(candidate), _audit_view(row)
+    for f in changed:
+        setattr(candidate, f, getattr(row, f))
+    if changed:
+        record_event(
+            session, actor=actor, action="candidate.updated", object_type="candidate", object_id=candidate.id,
+            now=now, before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
+        )
+    session.commit()
+    return candidate
+
+
+def remove_candidate(session: Session, *, candidate_id: int, actor: Actor, now: datetime) -> Candidate:
+    """Take a wrongly entered candidate out of a batch that is still being prepared."""
+    candidate, batch = _editable_candidate(session, candidate_id, actor)
+    record_event(
+        session, actor=actor, action="candidate.removed", object_type="candidate", object_id=candidate.id,
+        now=now, before={"batch_id": batch.id, **_audit_view(candidate)},
+    )
+    session.delete(candidate)
+    session.commit()
+    return candidate
+
+
+def _audit_view(candidate: Candidate) -> dict[str, object]:
+    """What the audit trail keeps of a candidate: the ID number masked, as on every public page."""
+    return {"name": candidate.name, "id_type": candidate.id_type, "id_number": mask_id(candidate.id_number),
+            "scores": dict(candidate.scores), "passed": candidate.passed}
 
 
 def _require_editable(batch: Batch) -> None:

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from flask import Flask, request, url_for
-from flask_babel import Babel, format_date
+from flask_babel import Babel, format_date, format_decimal
 from flask_babel import gettext as _
 
 from registry.web.errors import http_error_page
@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "web/translations")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")  # a moment's date is the date in China
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tied to the session instead of a clock
     # Every page's POST is checked (below); the JSON API authenticates each request and sets no cookie.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
@@ -51,6 +52,7 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     app.context_processor(_page_context)
     app.add_template_filter(_day, "day")
+    app.add_template_filter(format_decimal, "number")
     app.add_template_filter(_level_en, "level_en")
     app.add_template_filter(_status_label, "status_label")
 

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlmodel import select
 
@@ -29,9 +29,10 @@ from registry.services.batches import (
     CandidateInput,
     add_candidates,
     open_batch,
-    record_scores,
+    remove_candidate,
     return_batch,
     submit_batch,
+    update_candidate,
 )
 from registry.services.bodies import get_body, public_scope
 from registry.services.clock import CHINA
@@ -198,12 +199,19 @@ def _batch_page(batch_id: int, *, status: int = 200, problem: str | None = None,
     return page, status
 
 
-def _candidate_form(level: standards.Level, *, bound: bool = False) -> ScoresForm:
-    """The one-candidate form for the batch's level: bound to the posted data, or empty."""
-    form = scores_form(CandidateForm, _components(level))(prefix="one", **({} if bound else {"formdata": None}))
+def _candidate_form(level: standards.Level, *, bound: bool = False, data: dict[str, str] | None = None) -> ScoresForm:
+    """The one-candidate form for the batch's level: bound to the posted data, or showing `data` (empty if none)."""
+    form_class = scores_form(CandidateForm, _components(level))
+    form = form_class(prefix="one") if bound else form_class(prefix="one", formdata=None, data=data or {})
     assert isinstance(form, CandidateForm)  # noqa: S101
     form.id_type.choices = _id_type_choices()
     return form
+
+
+def _candidate_fields(level: standards.Level) -> dict[str, str]:
+    """Where a service's error about a candidate belongs on the candidate form."""
+    return {"name": "name", "id_type": "id_type", "id_number": "id_number",
+            **{f"scores.{kind}": f"score_{kind}" for kind in level.component_kinds}}
 
 
 @bp.get("/batches/<int:batch_id>")
@@ -230,12 +238,10 @@ def add_candidate(batch_id: int) -> Any:
     except InvalidInput as err:
         # add_candidates names the row ("第 1 行"); one candidate on a form is better told by its field
         cause = err.__cause__ if isinstance(err.__cause__, InvalidInput) else err
-        fields = {"name": "name", "id_type": "id_type", "id_number": "id_number",
-                  **{f"scores.{kind}": f"score_{kind}" for kind in level.component_kinds}}
         field = (cause.field or "").split("].", 1)[-1]
         located = InvalidInput(cause.reason, cause.message_zh, cause.message_en, field=field)
         return _batch_page(batch_id, status=422, candidate_form=form,
-                           problem=_place_error(form, located, fields))
+                           problem=_place_error(form, located, _candidate_fields(level)))
     flash(_("已录入考生 %(name)s。", name=row.name))
     return redirect(url_for("console.batch", batch_id=batch_id, _anchor="candidates"))
 
@@ -257,33 +263,47 @@ def paste(batch_id: int) -> Any:
     except InvalidInput as err:
         form.rows.errors = [err.message(select_language())]
         return _batch_page(batch_id, status=err.status, paste_form=form)
-    flash(ngettext("已录入 %(num)d 名考生。", "已录入 %(num)d 名考生。", len(added)))
+    count = len(added)
+    flash(ngettext("已录入 %(count)s 名考生。", "已录入 %(count)s 名考生。", count, count=format_decimal(count)))
     return redirect(url_for("console.batch", batch_id=batch_id, _anchor="candidates"))
+
+
+def _batch_candidate(batch_id: int, candidate_id: int) -> tuple[Any, Candidate]:
+    """The body's batch and one of its candidates; anything else is not found."""
+    session = get_session()
+    batch = registers.body_batch(session, batch_id=batch_id, actor=current_actor())
+    found = session.get(Candidate, candidate_id)
+    if found is None or found.batch_id != batch.id:
+        abort(404)
+    return batch, found
 
 
 @bp.route("/batches/<int:batch_id>/candidates/<int:candidate_id>", methods=["GET", "POST"])
 @staff_required(*BODY_STAFF)
 def candidate(batch_id: int, candidate_id: int) -> Any:
+    """Correct a candidate's name, 证件 or scores before the batch is submitted."""
     actor = current_actor()
     session = get_session()
-    batch = registers.body_batch(session, batch_id=batch_id, actor=actor)
-    found = session.get(Candidate, candidate_id)
-    if found is None or found.batch_id != batch.id:
-        return _batch_page(batch_id, status=404, problem=_("本批次中没有这名考生。"))
+    batch, found = _batch_candidate(batch_id, candidate_id)
     level = registers.batch_level(session, batch)
-    form_class = scores_form(ScoresForm, _components(level))
-    form = form_class() if request.method == "POST" else form_class(
-        formdata=None, data={f"score_{k}": str(v) for k, v in found.scores.items()})
+    if request.method == "POST":
+        form = _candidate_form(level, bound=True)
+    else:
+        form = _candidate_form(level, data={
+            "name": found.name, "id_type": found.id_type, "id_number": found.id_number,
+            **{f"score_{k}": str(v) for k, v in found.scores.items()},
+        })
     problem, status = None, 200
     if form.validate_on_submit():
+        row = CandidateInput(name=form.name.data or "", id_type=form.id_type.data or "",
+                             id_number=form.id_number.data or "", scores=form.scores(level.component_kinds))
         try:
-            record_scores(session, candidate_id=candidate_id, scores=form.scores(level.component_kinds),
-                          actor=actor, now=_now())
+            update_candidate(session, candidate_id=candidate_id, data=row, actor=actor, now=_now())
         except DomainError as err:
-            problem = _place_error(form, err, {f"scores.{k}": f"score_{k}" for k in level.component_kinds})
+            problem = _place_error(form, err, _candidate_fields(level))
             status = err.status
         else:
-            flash(_("已保存 %(name)s 的成绩。", name=found.name))
+            flash(_("已保存考生 %(name)s 的信息和成绩。", name=row.name))
             return redirect(url_for("console.batch", batch_id=batch_id, _anchor="candidates"))
     elif form.errors:
         status = 422
@@ -292,8 +312,18 @@ def candidate(batch_id: int, candidate_id: int) -> Any:
                            fields=form.score_fields(level.component_kinds), problem=problem), status
 
 
-def _act(batch_id: int, action: Callable[[Actor], object], done: str) -> Any:
-    """Run a state change of the batch; its refusal shows on the batch page with the service's status."""
+@bp.post("/batches/<int:batch_id>/candidates/<int:candidate_id>/remove")
+@staff_required(*BODY_STAFF)
+def remove(batch_id: int, candidate_id: int) -> Any:
+    found = _batch_candidate(batch_id, candidate_id)[1]
+    name = found.name
+    return _act(batch_id, lambda actor: remove_candidate(get_session(), candidate_id=candidate_id, actor=actor,
+                                                         now=_now()),
+                _("已从本批次删除考生 %(name)s。", name=name), anchor="candidates")
+
+
+def _act(batch_id: int, action: Callable[[Actor], object], done: str, *, anchor: str | None = None) -> Any:
+    """Run a change of the batch; its refusal shows on the batch page with the service's status."""
     actor = current_actor()
     registers.body_batch(get_session(), batch_id=batch_id, actor=actor)
     try:
@@ -301,7 +331,7 @@ def _act(batch_id: int, action: Callable[[Actor], object], done: str) -> Any:
     except DomainError as err:
         return _batch_page(batch_id, status=err.status, problem=err.message(select_language()))
     flash(done)
-    return redirect(url_for("console.batch", batch_id=batch_id))
+    return redirect(url_for("console.batch", batch_id=batch_id, _anchor=anchor))
 
 
 @bp.post("/batches/<int:batch_id>/submit")

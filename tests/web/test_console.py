@@ -12,10 +12,10 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 import standards
-from certificates import make_resident_id
+from certificates import make_resident_id, mask_id
 from certificates.pades import check_pdf_signature
 from certificates.pki import load_certificate_pem
-from registry.models import Batch, Candidate, Certificate, Revocation, SigningKey, User
+from registry.models import AuditEvent, Batch, Candidate, Certificate, Revocation, SigningKey, User
 from registry.services.batches import candidates_of
 from registry.services.clock import CHINA
 from registry.services.keys import root_key
@@ -110,8 +110,10 @@ def test_the_body_story_from_opening_a_batch_to_reissue(client, session):
     # Correct the first candidate's score: now passes
     first = candidates_of(session, batch_id)[0]
     edit = text(client.get(f"{batch_url}/candidates/{first.id}"))
-    assert 'value="55"' in edit
-    saved = post(client, f"{batch_url}/candidates/{first.id}", {"score_theory": "80", "score_skill": "70"})
+    assert 'value="55"' in edit and 'value="王小明"' in edit and f'value="{resident(1)}"' in edit
+    saved = post(client, f"{batch_url}/candidates/{first.id}", {
+        "name": "王小明", "id_type": "resident", "id_number": resident(1), "score_theory": "80", "score_skill": "70",
+    }, prefix="one")
     assert saved.status_code == 302
     first = session.get(Candidate, first.id)
     assert first.passed and first.scores == {"theory": 80, "skill": 70}
@@ -194,6 +196,60 @@ def test_the_body_story_from_opening_a_batch_to_reissue(client, session):
     assert not session.get(User, user.id).active
 
 
+def test_a_candidate_is_corrected_or_removed_until_the_batch_is_submitted(client, session):
+    f.publish_catalogue(session)
+    body = f.body(session)
+    assessor, supervisor = f.staff(session, body, "assessor"), f.staff(session, body, "supervisor")
+    sign_in(client, username(assessor))
+    batch_id = open_batch_by_form(client)
+    batch_url = f"/console/batches/{batch_id}"
+    rows = (f"王小明,resident,{resident(1)},80,80\n李芳,resident,{resident(2)},70,70\n"
+            f"陈静,resident,{resident(3)},65,50\n")
+    assert post(client, f"{batch_url}/paste", {"rows": rows}, prefix="paste").status_code == 302
+    first, second, third = candidates_of(session, batch_id)
+
+    def edit(candidate, **changes: str):
+        data = {"name": candidate.name, "id_type": candidate.id_type, "id_number": candidate.id_number,
+                **{f"score_{k}": str(v) for k, v in candidate.scores.items()}, **changes}
+        return post(client, f"{batch_url}/candidates/{candidate.id}", data, prefix="one")
+
+    # A typo in the ID number: the new one is checked like at entry, and must not belong to another candidate
+    bad = edit(first, id_number=resident(1)[:-1] + ("0" if resident(1)[-1] != "0" else "1"))
+    assert bad.status_code == 422 and re.search(r'id="one-id_number-error"><p>[^<]*校验', text(bad))
+    taken = edit(first, id_number=resident(2))
+    assert taken.status_code == 422
+    assert re.search(r'id="one-id_number-error"><p>[^<]*已有考生', text(taken)), text(taken)
+    assert session.get(Candidate, first.id).id_number == resident(1)
+    assert edit(first, id_number=resident(7), name="王晓明").status_code == 302
+    corrected = session.get(Candidate, first.id)
+    assert (corrected.name, corrected.id_number) == ("王晓明", resident(7))
+    page = text(client.get(batch_url))
+    assert "王晓明" in page and resident(7) in page and resident(1) not in page
+
+    # Removing a candidate takes them out of the batch; the audit trail keeps who and what, ID masked
+    assert post(client, f"{batch_url}/candidates/{third.id}/remove").status_code == 302
+    assert [c.name for c in candidates_of(session, batch_id)] == ["王晓明", "李芳"]
+    trail = session.exec(select(AuditEvent).where(AuditEvent.object_type == "candidate")).all()
+    actions = {e.action: e for e in trail}
+    assert actions["candidate.updated"].before["name"] == "王小明"
+    assert actions["candidate.updated"].after["id_number"] == mask_id(resident(7))
+    assert actions["candidate.removed"].before["name"] == "陈静"
+    assert all(resident(n) not in str((e.before, e.after)) for e in trail for n in (1, 3, 7))
+
+    # Once submitted, nothing about the candidates changes, by edit or removal
+    assert post(client, f"{batch_url}/submit").status_code == 302
+    assert "不能再修改" in text(client.get(f"{batch_url}/candidates/{second.id}"))
+    assert edit(session.get(Candidate, second.id), name="别人").status_code == 409
+    assert post(client, f"{batch_url}/candidates/{second.id}/remove").status_code == 409
+    assert session.get(Candidate, second.id).name == "李芳"
+    # A supervisor never edits candidates, even of a batch being prepared
+    switch_to(client, supervisor)
+    assert post(client, f"{batch_url}/return", {"reason": "复核"}, prefix="return").status_code == 302
+    assert edit(session.get(Candidate, second.id), name="别人").status_code == 403
+    assert post(client, f"{batch_url}/candidates/{second.id}/remove").status_code == 403
+    assert post(client, f"{batch_url}/candidates/999999/remove").status_code == 404
+
+
 def test_the_body_page_shows_the_key_but_no_private_material(client, session):
     f.publish_catalogue(session)
     body = f.body(session)
@@ -231,7 +287,9 @@ def test_staff_see_and_change_only_their_own_body(client, session):
             post(client, f"/console/batches/{other_submitted.id}/paste", {"rows": f"王五,resident,{resident(9)},80,80"},
                  prefix="paste"),
             post(client, f"/console/batches/{other_submitted.id}/candidates/{other_candidate.id}",
-                 {"score_theory": "1", "score_skill": "1"}),
+                 {"name": "别人", "id_type": "resident", "id_number": resident(9), "score_theory": "1",
+                  "score_skill": "1"}, prefix="one"),
+            post(client, f"/console/batches/{other_submitted.id}/candidates/{other_candidate.id}/remove"),
             post(client, f"/console/certificates/{number}/revoke", {"reason": "fraud", "note": ""}, prefix="revoke"),
             post(client, f"/console/certificates/{number}/reissue",
                  {"holder_name": "别人", "id_type": "resident", "id_number": resident(8), "reason": "x"},
