@@ -99,9 +99,9 @@ def _create(session: Session, *, vault: KeyVault, now: datetime) -> None:
                                    levels=list(levels), valid_from=date(2024, 1, 1), valid_to=date(2028, 12, 31),
                                    actor=SYSTEM, now=now)
         staff[spec.key] = {}
-        for role, title in (("body_admin", "机构管理员"), ("assessor", "考评员"), ("supervisor", "质量督导员")):
+        for role in ("body_admin", "assessor", "supervisor"):  # pages show the role next to the name
             user = create_user(session, username=f"{spec.key}-{role.replace('_', '-')}",
-                               display_name=f"{_name(rng)}（{title}）", password=DEMO_PASSWORD, role=role,
+                               display_name=_name(rng), password=DEMO_PASSWORD, role=role,
                                body_id=pk(body), actor=SYSTEM, now=now)
             staff[spec.key][role] = Actor.of(user)
     people = 0

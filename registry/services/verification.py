@@ -20,7 +20,8 @@ from registry.services.keys import public_key_for
 class VerificationResult:
     number: str
     holder_name: str
-    id_type: str
+    id_type: str  # as printed: 居民身份证
+    id_type_code: str  # resident, passport, ...
     id_number_masked: str
     occupation_code: str
     occupation_name: str
@@ -113,6 +114,7 @@ def _results(session: Session, query: Any) -> list[VerificationResult]:
                 number=cert.number,
                 holder_name=record["holder_name"],
                 id_type=record["id_type_label"],
+                id_type_code=record["id_type"],
                 id_number_masked=mask_id(record["id_number"]),
                 occupation_code=record["occupation_code"],
                 occupation_name=record["occupation_name"],

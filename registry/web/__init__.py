@@ -12,7 +12,12 @@ from typing import Any
 from flask import Flask, request, url_for
 from flask_babel import Babel, format_date, format_decimal
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
+from certificates import ID_TYPES
+from certificates.record import NO_WORK_TYPE
+from registry.db import get_session
+from registry.services.standards import occupation_names
 from registry.web.errors import http_error_page
 from registry.web.i18n import LANGUAGES, select_language
 from registry.web.security import csrf, security_headers
@@ -53,6 +58,10 @@ def init_app(app: Flask) -> None:
     app.context_processor(_page_context)
     app.add_template_filter(_day, "day")
     app.add_template_filter(format_decimal, "number")
+    app.add_template_filter(_work_type, "work_type")
+    app.add_template_filter(_id_type_en, "id_type_en")
+    app.add_template_filter(_standard_ref, "standard_ref")
+    app.add_template_global(_occupation_en, "occupation_en")
     app.add_template_filter(_level_en, "level_en")
     app.add_template_filter(_status_label, "status_label")
 
@@ -60,6 +69,28 @@ def init_app(app: Flask) -> None:
 def _day(day: date | None) -> str:
     """A date as the reader writes it: 2026年5月20日 or 20 May 2026."""
     return format_date(day, "long") if day else ""
+
+
+def _work_type(value: str | None) -> Markup:
+    """A registered 工种 (Chinese in either language), or the reader's word for none."""
+    if not value or value == NO_WORK_TYPE:
+        return escape(_("无"))
+    return Markup('<span lang="zh-CN">%s</span>') % value
+
+
+def _id_type_en(code: str) -> str:
+    return ID_TYPES.get(code, ("", ""))[1]
+
+
+def _standard_ref(ref: str) -> str:
+    """`6-31-01-03@2018` as a reader writes it: 6-31-01-03（2018年版） or 6-31-01-03 (2018 edition)."""
+    code, _sep, version = ref.partition("@")
+    return _("%(code)s（%(year)s年版）", code=code, year=version) if version else ref
+
+
+def _occupation_en(code: str) -> str:
+    """The English name of an occupation, from its newest published standard ("" when unknown)."""
+    return occupation_names(get_session(), [code]).get(code, ("", ""))[1]
 
 
 def _level_en(digit: int) -> str:

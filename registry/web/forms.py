@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Field, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from certificates import FieldError, validate_uscc
+from registry.web.i18n import select_language
 
 
 class LookupForm(FlaskForm):
@@ -162,6 +165,16 @@ class RegulatorActionForm(FlaskForm):
     """Only the CSRF token: a regulator's button (rotate a key, withdraw a scope line)."""
 
 
+def _checked_by(rule: Callable[[str], object]) -> Callable[[FlaskForm, Field], None]:
+    """A form check by the domain's own rule, so every error of the form shows at once, in the reader's language."""
+    def check(_form: FlaskForm, field: Field) -> None:
+        try:
+            rule(field.data or "")
+        except FieldError as err:
+            raise ValidationError(err.message_en if select_language() == "en" else err.message_zh) from err
+    return check
+
+
 class BodyFilingForm(FlaskForm):
     """Every field of a body's 备案 (registry.services.bodies.BodyFiling), named as the service names them."""
 
@@ -173,7 +186,7 @@ class BodyFilingForm(FlaskForm):
                       default="S", validators=[DataRequired(_l("请选择机构类型。"))])
     credit_code = StringField(_l("统一社会信用代码"),
                               validators=[DataRequired(_l("请填写统一社会信用代码。")),
-                                          Length(max=40, message=_l("代码过长。"))],
+                                          Length(max=40, message=_l("代码过长。")), _checked_by(validate_uscc)],
                               render_kw={**_CODE_INPUT, "maxlength": "18"})
     province = SelectField(_l("省份"), choices=[], validators=[DataRequired(_l("请选择省份。"))])
     body_code = StringField(_l("机构代码（证书编号第 2-5 位）"), default="0000",

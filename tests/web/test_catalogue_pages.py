@@ -129,7 +129,7 @@ def test_the_body_page_shows_scope_prefix_and_current_key(client, session):
     assert filed.credit_code in html and filed.number_prefix in html and "广东省" in html
     assert "2026年5月20日" in html  # filed on
     electrician = row_of(html, "6-31-01-03")
-    assert "电工" in electrician and 'href="/standards/6-31-01-03"' in electrician and "不限" in electrician
+    assert "电工" in electrician and 'href="/standards/6-31-01-03"' in electrician and "全部工种" in electrician
     assert all(label in electrician for label in ("五级/初级工", "三级/高级工", "一级/高级技师"))
     assert "2025年1月1日 至 2027年12月31日" in electrician and "有效期内" in electrician
     domestic = row_of(html, "4-10-01-06")
