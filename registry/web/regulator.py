@@ -1,4 +1,4 @@
-"""The regulator's console (/regulator): standards, bodies and scope, keys, revocations, audit, statistics."""
+"""The regulator's console (/regulator): standards, bodies and scope, keys, batches, revocations, audit, statistics."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from certificates import PROVINCES, fold_id
+from certificates import ID_TYPES, PROVINCES, fold_id
 from registry.db import get_read_session, get_session
 from registry.errors import DomainError, NotFound
 from registry.models import REVOCATION_REASONS, Body, pk
+from registry.models.batch import BATCH_STATUSES
 from registry.runtime import vault_for
-from registry.services import oversight, statistics
+from registry.services import batch_register, oversight, statistics
 from registry.services.audit import AUDIT_PAGE_SIZE, EventPage, EventSearch, event_vocabulary, search_events
 from registry.services.bodies import (
     BodyFiling,
@@ -84,6 +85,7 @@ def _helpers() -> dict[str, Any]:
         "reason_name": lambda key: pick(*REVOCATION_REASONS.get(key, (key, key))),
         "body_status_name": _body_status_name,
         "kind_name": lambda kind: {"Y": _("用人单位"), "S": _("社会培训评价组织")}.get(kind, kind),
+        "id_type_name": lambda code: pick(*ID_TYPES.get(code, (code, code))),
         "when": lambda moment: moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else "",
     }
 
@@ -292,6 +294,53 @@ def rotate_key(body_id: int) -> Any:
     return redirect(url_for("regulator.body", body_id=body_id, _anchor="keys"))
 
 
+# --- Batches ----------------------------------------------------------------------------------------------------
+
+@bp.get("/batches")
+@staff_required("regulator")
+def batches() -> Any:
+    """Every body's assessment batches with their counts, filtered by the address; 50 to a page."""
+    session, actor = get_read_session(), current_actor()
+    errors: dict[str, str] = {}
+    search = batch_register.BatchSearch(
+        body_id=request.args.get("body", type=int),
+        status=request.args.get("status", ""),
+        standard_code=" ".join(request.args.get("code", "").split())[:10],
+        assessed_from=_date_arg("from", errors),
+        assessed_to=_date_arg("to", errors),
+    )
+    if search.assessed_from and search.assessed_to and search.assessed_from > search.assessed_to:
+        errors["to"] = _("截止日期不能早于起始日期。")
+    choices = batch_register.batch_choices(session, actor=actor)
+    if errors:  # a date that is no date: the form says which, and nothing is listed
+        listing = batch_register.BatchListing([], 0, 1, batch_register.PAGE_SIZE)
+        return render_template("regulator_batches.html", listing=listing, search=search, choices=choices,
+                               statuses=BATCH_STATUSES, errors=errors), 422
+    listing = batch_register.find_batches(session, search, actor=actor, page=request.args.get("page", 1, type=int))
+    return render_template("regulator_batches.html", listing=listing, search=search, choices=choices,
+                           statuses=BATCH_STATUSES, errors=errors)
+
+
+def _date_arg(name: str, errors: dict[str, str]) -> date | None:
+    """A date from the address (YYYY-MM-DD, as a date control sends it); a wrong one is noted in `errors`."""
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        errors[name] = _("请按“年-月-日”填写日期，例如 2026-05-10。")
+        return None
+
+
+@bp.get("/batches/<int:batch_id>")
+@staff_required("regulator")
+def batch(batch_id: int) -> Any:
+    """One batch of any body, read-only: its facts, candidates (ID numbers masked), scores and certificates."""
+    found = batch_register.batch_file(get_read_session(), batch_id=batch_id, actor=current_actor())
+    return render_template("regulator_batch.html", file=found)
+
+
 # --- Revocations and the audit trail ---------------------------------------------------------------------------
 
 @bp.route("/revocations", methods=["GET", "POST"])
@@ -299,7 +348,8 @@ def rotate_key(body_id: int) -> Any:
 def revocations() -> Any:
     form = RevokeByNumberForm()
     lang = select_language()
-    form.reason.choices = [(key, en if lang == "en" else zh) for key, (zh, en) in REVOCATION_REASONS.items()]
+    form.reason.choices = [("", _("请选择")),  # nothing chosen for the reader: a revocation cannot be undone
+                           *((key, en if lang == "en" else zh) for key, (zh, en) in REVOCATION_REASONS.items())]
     status = 200
     if form.validate_on_submit():
         try:
@@ -346,7 +396,8 @@ def _show_values(values: Any) -> list[tuple[str, str]]:
         return []
     if not isinstance(values, dict):
         return [("", json.dumps(values, ensure_ascii=False))]
-    return [(str(key), value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True))
+    return [(str(key), "—" if value is None else value if isinstance(value, str)
+             else json.dumps(value, ensure_ascii=False, sort_keys=True))
             for key, value in sorted(values.items())]
 
 

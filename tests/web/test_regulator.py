@@ -309,7 +309,7 @@ def test_statistics_render_as_charts_and_export_safe_csv(client, session, regula
     assert "本月签发的证书" in home and "待审批的考核批次" in home
 
 
-REGULATOR_ROUTE_ARGS = {"body_id": 1, "scope_id": 1, "code": "6-31-01-03", "table": "month"}
+REGULATOR_ROUTE_ARGS = {"body_id": 1, "scope_id": 1, "batch_id": 1, "code": "6-31-01-03", "table": "month"}
 
 
 def _regulator_routes(app):
