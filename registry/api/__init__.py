@@ -79,7 +79,11 @@ def _status_name(code: int) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from registry.api.batches import blp as batches_blp
+    from registry.api.bodies import blp as bodies_blp
     from registry.api.certificates import blp as certificates_blp
+    from registry.api.standards import blp as standards_blp
+    from registry.api.statistics import blp as statistics_blp
     from registry.api.trust import bp as trust_bp
     from registry.api.verify import blp as verify_blp
 
@@ -90,7 +94,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api.init_app(app)
     api.register_blueprint(verify_blp, url_prefix="/api/v1")
-    api.register_blueprint(certificates_blp, url_prefix="/api/v1")
+    for blueprint in (certificates_blp, standards_blp, bodies_blp, batches_blp, statistics_blp):
+        api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.register_blueprint(trust_bp)
     app.register_error_handler(DomainError, handle_domain_error)
     app.add_url_rule("/api/v1/", "api_index", _index)

@@ -15,8 +15,11 @@ from registry.services.actors import Actor
 from registry.services.users import authenticate
 
 
-def current_actor() -> Actor:
-    """The authenticated staff member, or a 401 that tells the client how to authenticate."""
+def current_actor(*, write: bool = False) -> Actor:
+    """The authenticated caller, or a 401 that tells the client how to authenticate.
+
+    `write=True` for requests that change something: a read-only token is refused them (403).
+    """
     credentials = request.authorization
     if credentials is None or credentials.type != "basic" or not credentials.username:
         raise Unauthenticated("login-required", "请使用机构或监管账号登录（HTTP Basic）。",
