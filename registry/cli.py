@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
+from sqlmodel import select
 
 import standards
 from registry import create_app
 from registry.db import get_session
 from registry.errors import DomainError
+from registry.models import User, pk
 from registry.services import bodies as body_service
 from registry.services import standards as standards_service
+from registry.services import tokens as token_service
 from registry.services.actors import SYSTEM
 from registry.services.clock import CHINA
 from registry.services.issuance import list_certificates
@@ -184,6 +187,54 @@ def users_create(username: str, display_name: str, role: str, body_id: int | Non
     except DomainError as err:
         _fail(err)
     click.echo(f"created {user.role} {user.username}")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens for programs: each acts as one staff account, read-only or read-write."""
+
+
+@tokens.command("create")
+@click.option("--username", required=True, help="The account the token acts as.")
+@click.option("--name", required=True, help="What the token is for, e.g. the system that uses it.")
+@click.option("--scope", type=click.Choice(["read", "write"]), default="read", show_default=True)
+@click.option("--days", type=click.IntRange(1, 3650), default=None, help="Expire after this many days.")
+def tokens_create(username: str, name: str, scope: str, days: int | None) -> None:
+    """Issue a token and print it once: only its hash is kept."""
+    session = get_session()
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None:
+        raise click.ClickException(f"no account {username}")
+    now = _now()
+    try:
+        issued = token_service.create_token(session, user_id=pk(user), name=name, scope=scope, actor=SYSTEM, now=now,
+                                            expires_at=now + timedelta(days=days) if days else None)
+    except DomainError as err:
+        _fail(err)
+    click.echo(issued.secret)
+    click.echo(f"token {issued.token.token_id} ({scope}) for {user.username}: shown once, store it now", err=True)
+
+
+@tokens.command("list")
+def tokens_list() -> None:
+    """One token per line: id, account, scope, state, last use, name (never the secret)."""
+    now = _now()
+    for token, user in token_service.tokens_for(get_session(), SYSTEM):
+        expired = token.expires_at is not None and token.expires_at <= now
+        state = "revoked" if token.revoked_at else ("expired" if expired else "active")
+        used = token.last_used_at.isoformat(timespec="minutes") if token.last_used_at else "never"
+        click.echo(f"{token.token_id}\t{user.username}\t{token.scope}\t{state}\t{used}\t{token.name}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+def tokens_revoke(token_id: str) -> None:
+    """Stop a token at once."""
+    try:
+        token_service.revoke_token(get_session(), token_id=token_id, actor=SYSTEM, now=_now())
+    except DomainError as err:
+        _fail(err)
+    click.echo(f"revoked {token_id}")
 
 
 @main.group()

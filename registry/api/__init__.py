@@ -70,7 +70,7 @@ def handle_domain_error(error: DomainError) -> Any:
     if error.field:
         payload["field"] = error.field
     if status == HTTPStatus.UNAUTHORIZED:
-        return payload, status, {"WWW-Authenticate": 'Basic realm="registry", charset="UTF-8"'}
+        return payload, status, {"WWW-Authenticate": 'Bearer realm="registry", Basic realm="registry", charset="UTF-8"'}
     return payload, status
 
 

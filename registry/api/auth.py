@@ -1,4 +1,4 @@
-"""Who is calling the API: HTTP Basic with a staff account (API tokens replace this for machines later)."""
+"""Who is calling the API: an API token (`Authorization: Bearer skr_…`), or a staff account by HTTP Basic."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
-from flask import request
+from flask import g, request
 
 from registry.db import get_session
-from registry.errors import Unauthenticated
+from registry.errors import Forbidden, Unauthenticated
 from registry.services.actors import Actor
+from registry.services.tokens import authenticate_token, token_actor
 from registry.services.users import authenticate
 
 
@@ -21,14 +22,36 @@ def current_actor(*, write: bool = False) -> Actor:
     `write=True` for requests that change something: a read-only token is refused them (403).
     """
     credentials = request.authorization
+    now = datetime.now(UTC)
+    if credentials is not None and credentials.type == "bearer" and credentials.token:
+        found = authenticate_token(get_session(), credentials.token, now=now)
+        if found is None:
+            raise Unauthenticated("token-invalid", "API 令牌无效、已撤销或已过期。",
+                                  "The API token is not valid, or was revoked or has expired.")
+        token, user = found
+        if write and token.scope != "write":
+            raise Forbidden("token-read-only", "此 API 令牌只能读取，不能修改数据。",
+                            "This API token is read-only: it cannot change anything.")
+        g.api_caller = f"token:{token.token_id}"
+        return token_actor(token, user)
     if credentials is None or credentials.type != "basic" or not credentials.username:
-        raise Unauthenticated("login-required", "请使用机构或监管账号登录（HTTP Basic）。",
-                           "Sign in with a body or regulator account (HTTP Basic).")
-    user = authenticate(get_session(), username=credentials.username, password=credentials.password or "",
-                        client=request.remote_addr or "-", now=datetime.now(UTC))
-    if user is None:
+        raise Unauthenticated("login-required", "请提供 API 令牌（Bearer）或账号密码（HTTP Basic）。",
+                              "Send an API token (Bearer) or a staff account's credentials (HTTP Basic).")
+    account = authenticate(get_session(), username=credentials.username, password=credentials.password or "",
+                           client=request.remote_addr or "-", now=now)
+    if account is None:
         raise Unauthenticated("login-failed", "用户名或密码不正确。", "Wrong username or password.")
-    return Actor.of(user)
+    g.api_caller = f"user:{account.id}"
+    return Actor.of(account)
+
+
+def caller_key() -> str:
+    """Whom rate limits count: the token or username presented (hashed), else the client address."""
+    credentials = request.authorization
+    if credentials is None:
+        return f"ip:{request.remote_addr or '-'}"
+    presented = credentials.token if credentials.type == "bearer" else (credentials.username or "").strip().lower()
+    return f"{credentials.type}:" + hashlib.sha256((presented or "").encode()).hexdigest()[:24]
 
 
 def basic_username_key() -> str:

@@ -1,6 +1,7 @@
 """Tables, one module per aggregate; persistence only, no rules."""
 
 from registry.models._types import pk
+from registry.models.api import TOKEN_SCOPES, ApiToken, IdempotentRequest
 from registry.models.audit import AuditEvent
 from registry.models.batch import Batch, Candidate
 from registry.models.body import Body, ScopeEntry
@@ -11,12 +12,15 @@ from registry.models.user import User
 
 __all__ = [
     "REVOCATION_REASONS",
+    "TOKEN_SCOPES",
+    "ApiToken",
     "AuditEvent",
     "Batch",
     "Body",
     "Candidate",
     "Certificate",
     "CertificatePdf",
+    "IdempotentRequest",
     "PublishedStandard",
     "Revocation",
     "ScopeEntry",

@@ -50,7 +50,7 @@ def test_another_body_and_strangers_are_refused(client, session, issued):
     forbidden = client.get(url, headers=basic(other))
     assert forbidden.status_code == 403 and forbidden.get_json()["reason"] == "certificate-not-yours"
     anonymous = client.get(url)
-    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("Basic")
+    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("Bearer")
     wrong = client.get(url, headers={"Authorization": "Basic " + base64.b64encode(b"nobody:guess").decode()})
     assert wrong.status_code == 401 and wrong.get_json()["reason"] == "login-failed"
     assert b"%PDF" not in forbidden.data + anonymous.data + wrong.data
