@@ -11,7 +11,10 @@ from flask import Flask, current_app, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from registry.api import idempotency
+from registry.api.auth import caller_key
 from registry.errors import DomainError
+from registry.limits import limiter
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +98,11 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     api.register_blueprint(verify_blp, url_prefix="/api/v1")
     for blueprint in (certificates_blp, standards_blp, bodies_blp, batches_blp, statistics_blp):
+        limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=caller_key)(blueprint)
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.register_blueprint(trust_bp)
     app.register_error_handler(DomainError, handle_domain_error)
+    idempotency.init_app(app)
     app.add_url_rule("/api/v1/", "api_index", _index)
 
 

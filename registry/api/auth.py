@@ -21,6 +21,17 @@ def current_actor(*, write: bool = False) -> Actor:
 
     `write=True` for requests that change something: a read-only token is refused them (403).
     """
+    if "api_actor" not in g:  # once per request, however many times it is asked
+        g.api_actor, g.api_may_write, g.api_caller = _authenticate()
+    if write and not g.api_may_write:
+        raise Forbidden("token-read-only", "此 API 令牌只能读取，不能修改数据。",
+                        "This API token is read-only: it cannot change anything.")
+    actor: Actor = g.api_actor
+    return actor
+
+
+def _authenticate() -> tuple[Actor, bool, str]:
+    """The caller, whether they may change things, and whose idempotency keys they use."""
     credentials = request.authorization
     now = datetime.now(UTC)
     if credentials is not None and credentials.type == "bearer" and credentials.token:
@@ -29,11 +40,7 @@ def current_actor(*, write: bool = False) -> Actor:
             raise Unauthenticated("token-invalid", "API 令牌无效、已撤销或已过期。",
                                   "The API token is not valid, or was revoked or has expired.")
         token, user = found
-        if write and token.scope != "write":
-            raise Forbidden("token-read-only", "此 API 令牌只能读取，不能修改数据。",
-                            "This API token is read-only: it cannot change anything.")
-        g.api_caller = f"token:{token.token_id}"
-        return token_actor(token, user)
+        return token_actor(token, user), token.scope == "write", f"token:{token.token_id}"
     if credentials is None or credentials.type != "basic" or not credentials.username:
         raise Unauthenticated("login-required", "请提供 API 令牌（Bearer）或账号密码（HTTP Basic）。",
                               "Send an API token (Bearer) or a staff account's credentials (HTTP Basic).")
@@ -41,8 +48,7 @@ def current_actor(*, write: bool = False) -> Actor:
                            client=request.remote_addr or "-", now=now)
     if account is None:
         raise Unauthenticated("login-failed", "用户名或密码不正确。", "Wrong username or password.")
-    g.api_caller = f"user:{account.id}"
-    return Actor.of(account)
+    return Actor.of(account), True, f"user:{account.id}"
 
 
 def caller_key() -> str:
