@@ -520,3 +520,19 @@ def deactivate_staff(user_id: int) -> Any:
         return _body_page(status=err.status, problem=err.message(select_language()))
     flash(_("已停用账号 %(username)s。", username=user.username))
     return redirect(url_for("console.body", _anchor="staff"))
+
+
+# API tokens (the page is shared with the regulator's console)
+from registry.web import token_pages  # noqa: E402
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@staff_required(*BODY_STAFF)
+def tokens() -> Any:
+    return token_pages.page("console_tokens.html", revoke_endpoint="console.revoke_api_token")
+
+
+@bp.post("/tokens/<string:token_id>/revoke")
+@staff_required(*BODY_STAFF)
+def revoke_api_token(token_id: str) -> Any:
+    return token_pages.revoke(token_id, list_endpoint="console.tokens")

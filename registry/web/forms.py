@@ -246,3 +246,22 @@ class AuditFilterForm(FlaskForm):
                             render_kw={"autocomplete": "off", "spellcheck": "false"})
     since = DateField(_l("起始日期"), validators=[Optional()])
     until = DateField(_l("截止日期"), validators=[Optional()])
+
+
+# API tokens (both consoles: registry.web.token_pages)
+
+
+class TokenForm(FlaskForm):
+    """A new API token. `user_id` is the account it acts as: only a body admin chooses; others lose the field."""
+
+    name = StringField(_l("令牌名称"), validators=[DataRequired(_l("请填写令牌名称。")),
+                                                    Length(max=100, message=_l("名称过长。"))],
+                       description=_l("写明用途，便于日后识别和撤销，例如“成绩导入脚本”。"),
+                       render_kw={"autocomplete": "off", "maxlength": "100"})
+    scope = RadioField(_l("权限"), choices=[SelectChoice("read", _l("只读")), SelectChoice("write", _l("读写"))],
+                       default="read")
+    expires = SelectField(_l("有效期"), choices=[SelectChoice("", _l("不过期")), SelectChoice("30", _l("30 天")),
+                                                 SelectChoice("90", _l("90 天")), SelectChoice("365", _l("365 天"))],
+                          default="")
+    user_id = SelectField(_l("令牌代表的账号"), choices=[], coerce=int,
+                          description=_l("令牌以该账号的身份和角色操作。"))

@@ -432,3 +432,19 @@ def statistics_chart(table: str) -> Any:
     response = Response(chart_svg(_table(table), narrow=narrow), mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = CHART_POLICY
     return response
+
+
+# --- API tokens (the page is shared with the body console) ---------------------------------------------------
+from registry.web import token_pages  # noqa: E402
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@staff_required("regulator")
+def tokens() -> Any:
+    return token_pages.page("regulator_tokens.html", revoke_endpoint="regulator.revoke_api_token")
+
+
+@bp.post("/tokens/<string:token_id>/revoke")
+@staff_required("regulator")
+def revoke_api_token(token_id: str) -> Any:
+    return token_pages.revoke(token_id, list_endpoint="regulator.tokens")

@@ -41,7 +41,8 @@ def _console_paths(app) -> dict[str, str]:
                 "console-submitted-batch": f"/console/batches/{submitted.id}",
                 "console-certificates": "/console/certificates",
                 "console-certificate": f"/console/certificates/{cert.number}",
-                "console-body": "/console/body", "bodies": "/bodies", "body": f"/bodies/{body.credit_code}",
+                "console-body": "/console/body", "console-tokens": "/console/tokens",
+                "bodies": "/bodies", "body": f"/bodies/{body.credit_code}",
                 "standards": "/standards", "standard": "/standards/6-31-01-03"}
 
 
@@ -64,6 +65,12 @@ def test_signed_in_pages_have_no_axe_violations(browser, server, axe_script, vie
         assert page.locator("h1").count() == 1, f"{name}: one page heading"
         found[name] = _axe(page, axe_script)
         shoot(page, f"{name}-{viewport}-{language}")
+    page.goto(f"{base}/console/tokens")  # a token just issued: its secret shown once, and a row in the list
+    page.fill("#name", f"axe {viewport} {language}")
+    page.locator("form.console-form button[type=submit]").click()
+    assert page.locator("#new-token").count() == 1
+    found["console-token-issued"] = _axe(page, axe_script)
+    shoot(page, f"console-token-issued-{viewport}-{language}")
     context.close()
 
     holder = browser.new_context(viewport=VIEWPORTS[viewport], bypass_csp=True,

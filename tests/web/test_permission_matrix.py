@@ -12,8 +12,9 @@ import re
 import pytest
 from sqlmodel import select
 
-from registry.models import Batch, Candidate, Certificate, ScopeEntry, User
+from registry.models import ApiToken, Batch, Candidate, Certificate, ScopeEntry, User
 from registry.services import batches as batch_service
+from registry.services.tokens import create_token
 from tests import factories as f
 
 BODY_ROLES = ("body_admin", "assessor", "supervisor")
@@ -47,9 +48,11 @@ def world(session, vault):
     candidate = session.exec(select(Candidate).where(Candidate.batch_id == draft.id)).one()
     b_user = session.exec(select(User).where(User.body_id == issued.body.id)).first()
     scope = session.exec(select(ScopeEntry).where(ScopeEntry.body_id == issued.body.id)).first()
+    api_token = create_token(session, user_id=issued.assessor.user_id, name="B 的令牌", scope="read",
+                             actor=issued.assessor, now=f.NOW).token
     b_params = {"batch_id": draft.id, "candidate_id": candidate.id, "number": issued.certificates[0].number,
                 "user_id": b_user.id, "body_id": issued.body.id, "scope_id": scope.id, "code": "6-31-01-03",
-                "table": "month"}
+                "table": "month", "token_id": api_token.token_id}
     return a_staff, issued, b_params
 
 
@@ -72,7 +75,9 @@ def snapshot(session, issued, params):
     cert = session.exec(select(Certificate).where(Certificate.number == params["number"])).one()
     candidate = session.get(Candidate, params["candidate_id"])
     user = session.get(User, params["user_id"])
-    return batch.status, len(batch_service.candidates_of(session, batch.id)), cert.status, candidate.scores, user.active
+    api_token = session.exec(select(ApiToken).where(ApiToken.token_id == params["token_id"])).one()
+    return (batch.status, len(batch_service.candidates_of(session, batch.id)), cert.status, candidate.scores,
+            user.active, api_token.revoked_at)
 
 
 def test_body_staff_never_reach_another_bodys_objects(app, client, session, world):
@@ -82,7 +87,7 @@ def test_body_staff_never_reach_another_bodys_objects(app, client, session, worl
     for role, actor in a_staff.items():
         csrf = sign_in(client, actor)
         for rule, method in routes(app, "/console"):
-            if not set(rule.arguments) & {"batch_id", "candidate_id", "number", "user_id"}:
+            if not set(rule.arguments) & {"batch_id", "candidate_id", "number", "user_id", "token_id"}:
                 continue  # the actor's own body: nothing of another body in the address
             target = url(rule, params)
             response = client.get(target) if method == "GET" else client.post(target, data={"csrf_token": csrf})

@@ -309,7 +309,8 @@ def test_statistics_render_as_charts_and_export_safe_csv(client, session, regula
     assert "本月签发的证书" in home and "待审批的考核批次" in home
 
 
-REGULATOR_ROUTE_ARGS = {"body_id": 1, "scope_id": 1, "batch_id": 1, "code": "6-31-01-03", "table": "month"}
+REGULATOR_ROUTE_ARGS = {"body_id": 1, "scope_id": 1, "batch_id": 1, "code": "6-31-01-03", "table": "month",
+                        "token_id": "000000000000"}
 
 
 def _regulator_routes(app):
@@ -346,7 +347,8 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 CONSOLE_PAGES = {"home": "/regulator", "standards": "/regulator/standards", "bodies": "/regulator/bodies",
                  "body": "/regulator/bodies/1", "body-new": "/regulator/bodies/new",
                  "revocations": "/regulator/revocations", "audit": "/regulator/audit",
-                 "statistics": "/regulator/statistics", "audit-refused": "/regulator/audit?since=2026-13-01",
+                 "statistics": "/regulator/statistics", "tokens": "/regulator/tokens",
+                 "audit-refused": "/regulator/audit?since=2026-13-01",
                  "body-new-refused": None}
 
 

@@ -88,8 +88,8 @@ def test_the_list_shows_every_bodys_batches_newest_first_with_their_counts(clien
     # id, body, standard, level, work type, date, status, candidates, passed, certificates
     assert rows[issued] == [str(issued), a_name, "电工 6-31-01-03（2018年版）", "四级/中级工", "无", "2026年5月10日",
                             "已发证", "3", "2", "2"]
-    assert rows[submitted] == [str(submitted), b_name, "电工 6-31-01-03（2018年版）", "四级/中级工", "无", "2026年5月10日",
-                               "待审核", "2", "2", "0"]
+    assert rows[submitted] == [str(submitted), b_name, "电工 6-31-01-03（2018年版）", "四级/中级工", "无",
+                               "2026年5月10日", "待审核", "2", "2", "0"]
     assert rows[draft] == [str(draft), b_name, "网约配送员 4-02-07-10（2021年版）", "五级/初级工", "无", "2026年3月2日",
                            "草稿", "0", "0", "0"]
     assert f'href="/regulator/bodies/{world["a"].id}"' in html and f'href="/regulator/bodies/{world["b"].id}"' in html
