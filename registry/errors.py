@@ -35,6 +35,12 @@ class Unauthenticated(DomainError):
     status = 401
 
 
+class TooManyRequests(DomainError):
+    """Too many attempts in a window: try again later."""
+
+    status = 429
+
+
 class Forbidden(DomainError):
     """The actor may not do this (role, own body, scope, a second person required)."""
 

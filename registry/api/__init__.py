@@ -12,7 +12,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from registry.api import idempotency
-from registry.api.auth import caller_key
+from registry.api.auth import caller_key, current_actor
 from registry.errors import DomainError
 from registry.limits import limiter
 
@@ -81,10 +81,14 @@ def _status_name(code: int) -> str:
     return HTTPStatus(code).phrase
 
 
+_BUDGETED: set[str] = set()
+
+
 def init_app(app: Flask) -> None:
     from registry.api.batches import blp as batches_blp
     from registry.api.bodies import blp as bodies_blp
     from registry.api.certificates import blp as certificates_blp
+    from registry.api.docs import bp as docs_bp
     from registry.api.standards import blp as standards_blp
     from registry.api.statistics import blp as statistics_blp
     from registry.api.trust import bp as trust_bp
@@ -98,12 +102,26 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     api.register_blueprint(verify_blp, url_prefix="/api/v1")
     for blueprint in (certificates_blp, standards_blp, bodies_blp, batches_blp, statistics_blp):
-        limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=caller_key)(blueprint)
+        if blueprint.name not in _BUDGETED:  # the limiter is global: one budget per blueprint, however many apps
+            limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=caller_key)(blueprint)
+            _BUDGETED.add(blueprint.name)
         api.register_blueprint(blueprint, url_prefix="/api/v1")
+    # Published national standards are public; the rest is for staff and their tokens.
+    app.extensions["registry.api_private"] = {b.name for b in (certificates_blp, bodies_blp, batches_blp,
+                                                                statistics_blp)}
+    app.before_request(_authenticated)
     app.register_blueprint(trust_bp)
+    app.register_blueprint(docs_bp)
     app.register_error_handler(DomainError, handle_domain_error)
     idempotency.init_app(app)
     app.add_url_rule("/api/v1/", "api_index", _index)
+
+
+def _authenticated() -> None:
+    """Who calls, before the request body is even read: a stranger gets 401 and a read-only token 403, never
+    a validation error that would tell them about the endpoint."""
+    if request.blueprint in current_app.extensions["registry.api_private"]:
+        current_actor(write=request.method not in ("GET", "HEAD", "OPTIONS"))
 
 
 def _index() -> Any:

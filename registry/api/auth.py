@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from http import HTTPStatus
-from typing import Any
 
 from flask import g, request
+from limits import RateLimitItem, parse
 
 from registry.db import get_session
-from registry.errors import Forbidden, Unauthenticated
+from registry.errors import Forbidden, TooManyRequests, Unauthenticated
+from registry.limits import limiter
 from registry.services.actors import Actor
 from registry.services.tokens import authenticate_token, token_actor
 from registry.services.users import authenticate
@@ -30,8 +30,39 @@ def current_actor(*, write: bool = False) -> Actor:
     return actor
 
 
+# Failed authentications allowed before 429: per username tried, and per client address (any scheme).
+_PER_USERNAME = parse("5 per 15 minutes")
+_PER_CLIENT = parse("30 per hour")
+
+
 def _authenticate() -> tuple[Actor, bool, str]:
-    """The caller, whether they may change things, and whose idempotency keys they use."""
+    """The caller, whether they may change things, and whose idempotency keys they use.
+
+    Failures are counted here, before any view or request body is looked at, so that guessing passwords or
+    tokens is throttled on every endpoint alike.
+    """
+    windows = _failure_windows()
+    if not all(limiter.limiter.test(limit, key) for limit, key in windows):
+        raise TooManyRequests("rate-limited", "认证失败次数过多，请稍后再试。",
+                              "Too many failed sign-ins; please try again later.")
+    try:
+        return _check_credentials()
+    except Unauthenticated:
+        if request.authorization is not None:  # a request without credentials is not a guess
+            for limit, key in windows:
+                limiter.limiter.hit(limit, key)
+        raise
+
+
+def _failure_windows() -> list[tuple[RateLimitItem, str]]:
+    windows: list[tuple[RateLimitItem, str]] = [(_PER_CLIENT, f"api-auth-client:{request.remote_addr or '-'}")]
+    credentials = request.authorization
+    if credentials is not None and credentials.type == "basic":
+        windows.append((_PER_USERNAME, basic_username_key()))
+    return windows
+
+
+def _check_credentials() -> tuple[Actor, bool, str]:
     credentials = request.authorization
     now = datetime.now(UTC)
     if credentials is not None and credentials.type == "bearer" and credentials.token:
@@ -66,6 +97,3 @@ def basic_username_key() -> str:
     name = (credentials.username or "") if credentials is not None else ""
     return "api-user:" + hashlib.sha256(name.strip().lower().encode()).hexdigest()[:24]
 
-
-def failed_sign_in(response: Any) -> bool:
-    return response.status_code == HTTPStatus.UNAUTHORIZED

@@ -47,13 +47,14 @@ def test_another_body_and_strangers_are_refused(client, session, issued):
     other = f.staff(session, f.body(session), "body_admin")
     url = f"/api/v1/certificates/{issued.certificates[0].number}/pdf"
 
-    forbidden = client.get(url, headers=basic(other))
-    assert forbidden.status_code == 403 and forbidden.get_json()["reason"] == "certificate-not-yours"
+    # Another body is told what it would be told of a number that does not exist.
+    other_body = client.get(url, headers=basic(other))
+    assert other_body.status_code == 404 and other_body.get_json()["reason"] == "certificate-not-found"
     anonymous = client.get(url)
     assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("Bearer")
     wrong = client.get(url, headers={"Authorization": "Basic " + base64.b64encode(b"nobody:guess").decode()})
     assert wrong.status_code == 401 and wrong.get_json()["reason"] == "login-failed"
-    assert b"%PDF" not in forbidden.data + anonymous.data + wrong.data
+    assert b"%PDF" not in other_body.data + anonymous.data + wrong.data
 
 
 def test_an_unknown_number_is_404_in_the_readers_language(client, issued):

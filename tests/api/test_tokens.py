@@ -145,3 +145,14 @@ def test_the_tokens_command_issues_lists_and_revokes(app, session, issued):
     assert runner.invoke(main, ["tokens", "revoke", token_id]).exit_code == 0
     listed = runner.invoke(main, ["tokens", "list"])
     assert f"{token_id}\t{username}\tread\trevoked" in listed.stdout
+
+
+def test_each_token_has_its_own_request_budget(app, client, session, issued):
+    app.config["API_RATE_LIMIT"] = "3 per minute"
+    first = create_token(session, user_id=issued.supervisor.user_id, name="a", scope="read", actor=SYSTEM, now=f.NOW)
+    second = create_token(session, user_id=issued.supervisor.user_id, name="b", scope="read", actor=SYSTEM, now=f.NOW)
+    answers = [client.get(pdf_url(issued), headers=bearer(first.secret)).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    refused = client.get(pdf_url(issued), headers={**bearer(first.secret), "Accept-Language": "en"})
+    assert refused.get_json()["reason"] == "rate-limited"
+    assert client.get(pdf_url(issued), headers=bearer(second.secret)).status_code == 200

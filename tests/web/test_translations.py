@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "registry/web/translations/en/LC_MESSAGES/messages.po"
 MO = PO.with_suffix(".mo")
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
-METHODS = [("registry/web/**.py", "python"), ("registry/web/templates/**.html", "jinja2")]
+METHODS = [("registry/web/**.py", "python"), ("registry/web/templates/**.html", "jinja2"),
+           ("registry/api/**.py", "python"), ("registry/api/templates/**.html", "jinja2")]
 
 
 def _catalog():
@@ -61,6 +62,6 @@ def test_counts_and_dates_are_written_for_the_reader(app):
 
 def test_every_count_in_the_pages_goes_through_the_number_filter():
     """A bare %(num)d prints 1234567 where the reader expects 1,234,567."""
-    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "registry/web").rglob("*")
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "registry").rglob("*")
                  if p.suffix in (".html", ".py") and "%(num)d" in p.read_text(encoding="utf-8")]
     assert offenders == []
