@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -15,6 +16,7 @@ from registry.api import idempotency
 from registry.api.auth import caller_key, current_actor
 from registry.errors import DomainError
 from registry.limits import limiter
+from registry.schemas.common import ErrorSchema
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +28,28 @@ def reader_language() -> str:
     return request.accept_languages.best_match(["zh", "en"], default="zh") or "zh"
 
 
+# Every operation but the public ones (security: []) needs one of these.
+SECURITY_SCHEMES: dict[str, dict[str, str]] = {
+    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "skr token",
+                   "description": "An API token: `Authorization: Bearer skr_…` (read-only or read-write)"},
+    "basicAuth": {"type": "http", "scheme": "basic",
+                  "description": "A staff account's username and password (HTTP Basic)"},
+}
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"basicAuth": []}]
+
+
 class RegistryApi(Api):
+    # The one error shape (DomainError and HTTP errors alike): flask-smorest's `Error` component, which every
+    # operation's `default` response and the lazily registered status responses point to.
+    ERROR_SCHEMA = ErrorSchema
+
     def handle_http_exception(self, error: HTTPException) -> Any:
         payload, code, headers = super().handle_http_exception(error)
         payload.setdefault("reason", _REASONS.get(code, "http-error"))
+        if code == 422 and isinstance(payload.get("errors"), Mapping):
+            field = first_invalid_field(payload["errors"])
+            if field is not None:
+                payload.setdefault("field", field)
         if "message" not in payload:
             if code == 422:
                 payload["message"] = ("请求数据不符合要求。" if reader_language() == "zh"
@@ -49,6 +69,37 @@ class RegistryApi(Api):
         if page is not None and _wants_page():
             return page(code, payload.get("request_id")), code, headers
         return payload, code, headers
+
+
+def first_invalid_field(errors: Mapping[Any, Any]) -> str | None:
+    """The first input marshmallow refused, named as the API names inputs, without its location.
+
+    `{"json": {"name": [...]}}` gives `name`; `{"json": {"candidates": {1: {"id_number": [...]}}}}` gives
+    `candidates[1].id_number`; a dictionary field's entry `{"scores": {"review": {"key": [...]}}}` gives
+    `scores.review`. None when only the input as a whole was refused.
+    """
+    for messages in errors.values():  # by location: json, query, path, headers…
+        found = _first_path(messages, "")
+        if found:
+            return found
+    return None
+
+
+def _first_path(node: Any, prefix: str) -> str | None:
+    if not isinstance(node, Mapping):
+        return prefix or None  # the messages of the field reached
+    if prefix and node and set(node) <= {"key", "value"} and all(not isinstance(v, Mapping) for v in node.values()):
+        return prefix  # a dictionary field: its entry's key or value was refused
+    for key, sub in node.items():
+        if key == "_schema":  # the object as a whole (a @validates_schema without a field name)
+            if prefix:
+                return prefix
+            continue
+        step = f"{prefix}[{key}]" if isinstance(key, int) else f"{prefix}.{key}" if prefix else str(key)
+        found = _first_path(sub, step)
+        if found:
+            return found
+    return None
 
 
 def _wants_page() -> bool:
@@ -99,7 +150,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"security": SECURITY})  # private by default; public operations say security: []
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+    api.spec.tag({"name": "service", "description": "What this server offers (public)"})
     api.register_blueprint(verify_blp, url_prefix="/api/v1")
     for blueprint in (certificates_blp, standards_blp, bodies_blp, batches_blp, statistics_blp):
         if blueprint.name not in _BUDGETED:  # the limiter is global: one budget per blueprint, however many apps
@@ -115,6 +169,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     idempotency.init_app(app)
     app.add_url_rule("/api/v1/", "api_index", _index)
+    api.spec.path(rule=next(app.url_map.iter_rules("api_index")), operations={"get": _INDEX_OPERATION})
 
 
 def _authenticated() -> None:
@@ -126,13 +181,29 @@ def _authenticated() -> None:
 
 def _index() -> Any:
     """What this server offers, until the web pages arrive."""
-    return {
-        "service": "职业技能等级证书登记系统 / Skill-level certification registry",
-        "verify": {"method": "POST", "path": "/api/v1/verify",
-                   "body": {"number": "证书编号 (22 characters)", "name": "姓名"},
-                   "or": {"id_number": "证件号码", "name": "姓名"}},
-        "qr": {"method": "GET", "path": "/v/<digits>", "format": "docs/verification-format.md"},
-        "trust_bundle": "/.well-known/skill-registry/trust.json",
-        "status_snapshot": "/.well-known/skill-registry/status.json",
-        "openapi": "/api/v1/openapi.json",
-    }
+    return _INDEX
+
+
+_INDEX = {
+    "service": "职业技能等级证书登记系统 / Skill-level certification registry",
+    "verify": {"method": "POST", "path": "/api/v1/verify",
+               "body": {"number": "证书编号 (22 characters)", "name": "姓名"},
+               "or": {"id_number": "证件号码", "name": "姓名"}},
+    "qr": {"method": "GET", "path": "/v/<digits>", "format": "docs/verification-format.md"},
+    "trust_bundle": "/.well-known/skill-registry/trust.json",
+    "status_snapshot": "/.well-known/skill-registry/status.json",
+    "openapi": "/api/v1/openapi.json",
+}
+
+# The index is a plain Flask view: documented here, by hand, as the blueprints' operations are by flask-smorest.
+_INDEX_OPERATION: dict[str, Any] = {
+    "tags": ["service"],
+    "summary": "What this server offers: verification, the QR format, the trust bundle and this document.",
+    "description": "Public (no authentication).",
+    "security": [],
+    "responses": {
+        "200": {"description": "Where the public services are",
+                "content": {"application/json": {"schema": {"type": "object"}, "example": _INDEX}}},
+        "default": RegistryApi.DEFAULT_ERROR_RESPONSE_NAME,
+    },
+}

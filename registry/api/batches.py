@@ -20,7 +20,6 @@ from registry.runtime import vault_for
 from registry.schemas.batches import (
     BatchApprovalSchema,
     BatchCandidatesSchema,
-    BatchErrorSchema,
     BatchPageSchema,
     BatchQuerySchema,
     BatchReturnSchema,
@@ -31,6 +30,7 @@ from registry.schemas.batches import (
     CandidatesInputSchema,
     OpenBatchSchema,
 )
+from registry.schemas.common import ErrorSchema
 from registry.services import batch_api
 from registry.services.batch_register import BatchSearch
 from registry.services.batches import (
@@ -48,7 +48,7 @@ from registry.services.issuance import approve_batch
 blp = Blueprint("batches", __name__, description="Assessment batches, candidates and scores (evaluation body "
                 "staff; the regulator reads)")
 
-ERROR = BatchErrorSchema
+ERROR = ErrorSchema
 UNAUTHENTICATED = "No, wrong or expired credentials (API token or HTTP Basic)"
 CHANGE_REFUSED = "A read-only token, or a role or body that may not do this"
 NOT_FOUND = "No such batch, or another body's"

@@ -29,7 +29,7 @@ from registry.schemas.bodies import (
     ScopeLineSchema,
     ScopePageSchema,
 )
-from registry.schemas.standards import ApiErrorSchema, PageArgsSchema
+from registry.schemas.common import ErrorSchema, PageArgsSchema
 from registry.services import api_queries, oversight
 from registry.services.bodies import BodyFiling, add_scope, change_body_status, file_body, withdraw_scope
 from registry.services.clock import CHINA
@@ -73,8 +73,8 @@ def _today() -> date:
 class Bodies(MethodView):
     @blp.arguments(BodyListArgsSchema, location="query")
     @blp.response(200, BodyPageSchema, example={"items": [_BODY], "page": 1, "per_page": 50, "total": 1})
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(422, schema=ApiErrorSchema, description="A filter or paging argument is malformed (names it)")
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(422, schema=ErrorSchema, description="A filter or paging argument is malformed (names it)")
     def get(self, args: dict[str, Any]) -> api_queries.Page[Body]:
         """Filed bodies in filing order: the regulator's every body, a body's staff their own.
 
@@ -90,10 +90,10 @@ class Bodies(MethodView):
         "body_code": "0001", "site_code": "440001", "contact_name": "李明", "contact_phone": "020-12345678"})
     @blp.response(201, BodySchema, example=_BODY, headers={"Location": {"description": "the new body's address",
                                                                         "schema": {"type": "string"}}})
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(403, schema=ApiErrorSchema, description="Only the regulator files bodies")
-    @blp.alt_response(409, schema=ApiErrorSchema, description="The registry has no root certificate yet")
-    @blp.alt_response(422, schema=ApiErrorSchema,
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(403, schema=ErrorSchema, description="Only the regulator files bodies")
+    @blp.alt_response(409, schema=ErrorSchema, description="The registry has no root certificate yet")
+    @blp.alt_response(422, schema=ErrorSchema,
                       description="A field is missing or wrong, or the credit code or number prefix is taken")
     @idempotent
     def post(self, data: dict[str, Any]) -> Any:
@@ -107,8 +107,8 @@ class Bodies(MethodView):
 @blp.route("/bodies/<int:body_id>")
 class BodyRecord(MethodView):
     @blp.response(200, BodySchema, example=_BODY)
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(404, schema=ApiErrorSchema, description=_NOT_FOUND)
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
     def get(self, body_id: int) -> Body:
         """One body as filed, with its status and contact details."""
         actor = current_actor()
@@ -120,12 +120,12 @@ class BodyStatus(MethodView):
     @blp.arguments(BodyStatusChangeSchema, example={"change": "suspend", "reason": "年度检查发现考评员资格问题"})
     @blp.response(200, BodySchema, example=_BODY | {"status": "suspended", "status_reason": "年度检查",
                                                    "status_changed_at": "2026-06-01T01:30:00+00:00"})
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(403, schema=ApiErrorSchema, description="Only the regulator changes a body's status")
-    @blp.alt_response(404, schema=ApiErrorSchema, description=_NOT_FOUND)
-    @blp.alt_response(409, schema=ApiErrorSchema,
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(403, schema=ErrorSchema, description="Only the regulator changes a body's status")
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
+    @blp.alt_response(409, schema=ErrorSchema,
                       description="Not allowed from the current status (e.g. reinstating an active body)")
-    @blp.alt_response(422, schema=ApiErrorSchema, description="Unknown change or no reason")
+    @blp.alt_response(422, schema=ErrorSchema, description="Unknown change or no reason")
     def patch(self, data: dict[str, Any], body_id: int) -> Body:
         """Suspend, reinstate or withdraw a body, with the reason; suspension stops new issuance at once."""
         actor = current_actor(write=True)
@@ -139,9 +139,9 @@ class BodyStatus(MethodView):
 class Scope(MethodView):
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, ScopePageSchema, example={"items": [_SCOPE], "page": 1, "per_page": 50, "total": 1})
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(404, schema=ApiErrorSchema, description=_NOT_FOUND)
-    @blp.alt_response(422, schema=ApiErrorSchema, description="A paging argument out of range (names it)")
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
+    @blp.alt_response(422, schema=ErrorSchema, description="A paging argument out of range (names it)")
     def get(self, args: dict[str, Any], body_id: int) -> api_queries.Page[oversight.ScopeRow]:
         """The body's filed scope in filing order, each line's state today; withdrawn lines stay, so marked."""
         actor = current_actor()
@@ -154,11 +154,11 @@ class Scope(MethodView):
                                                "levels": [5, 4, 3], "valid_from": "2026-01-01",
                                                "valid_to": "2028-12-31"})
     @blp.response(201, ScopeLineSchema, example=_SCOPE)
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(403, schema=ApiErrorSchema, description="Only the regulator files scope")
-    @blp.alt_response(404, schema=ApiErrorSchema, description=_NOT_FOUND)
-    @blp.alt_response(409, schema=ApiErrorSchema, description="The body is withdrawn")
-    @blp.alt_response(422, schema=ApiErrorSchema,
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(403, schema=ErrorSchema, description="Only the regulator files scope")
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
+    @blp.alt_response(409, schema=ErrorSchema, description="The body is withdrawn")
+    @blp.alt_response(422, schema=ErrorSchema,
                       description="Unknown occupation, 工种 or level for the published standards, or a wrong period")
     @idempotent
     def post(self, data: dict[str, Any], body_id: int) -> Any:
@@ -173,10 +173,10 @@ class Scope(MethodView):
 @blp.route("/bodies/<int:body_id>/scope/<int:scope_id>/withdraw")
 class ScopeWithdrawal(MethodView):
     @blp.response(200, ScopeLineSchema, example=_SCOPE | {"state": "withdrawn", "withdrawn_on": "2026-06-01"})
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(403, schema=ApiErrorSchema, description="Only the regulator withdraws scope")
-    @blp.alt_response(404, schema=ApiErrorSchema, description="No such body or scope line of this body")
-    @blp.alt_response(409, schema=ApiErrorSchema, description="The line is already withdrawn")
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(403, schema=ErrorSchema, description="Only the regulator withdraws scope")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such body or scope line of this body")
+    @blp.alt_response(409, schema=ErrorSchema, description="The line is already withdrawn")
     def post(self, body_id: int, scope_id: int) -> oversight.ScopeRow:
         """Withdraw a scope line: it stays on file, marked withdrawn, and allows no new batch from then on."""
         actor = current_actor(write=True)
@@ -190,8 +190,8 @@ class ScopeWithdrawal(MethodView):
 @blp.route("/bodies/<int:body_id>/key")
 class Key(MethodView):
     @blp.response(200, BodyKeysSchema, example=_KEYS)
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(404, schema=ApiErrorSchema, description=_NOT_FOUND)
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
     def get(self, body_id: int) -> api_queries.BodyKeys:
         """The body's signing key in use and its retired keys (public facts only, never a private half)."""
         actor = current_actor()
@@ -203,10 +203,10 @@ class Key(MethodView):
 @blp.route("/bodies/<int:body_id>/key/rotate")
 class KeyRotation(MethodView):
     @blp.response(201, BodyKeysSchema, example=_KEYS)
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(403, schema=ApiErrorSchema, description="Only the regulator rotates keys")
-    @blp.alt_response(404, schema=ApiErrorSchema, description=_NOT_FOUND)
-    @blp.alt_response(409, schema=ApiErrorSchema, description="The body is withdrawn and gets no new key")
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(403, schema=ErrorSchema, description="Only the regulator rotates keys")
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
+    @blp.alt_response(409, schema=ErrorSchema, description="The body is withdrawn and gets no new key")
     @idempotent
     def post(self, body_id: int) -> Any:
         """Retire the body's key and issue a new one; what the old key signed keeps verifying."""

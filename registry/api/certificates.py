@@ -25,7 +25,7 @@ from registry.schemas.certificates import (
     ReissueSchema,
     RevokeSchema,
 )
-from registry.schemas.standards import ApiErrorSchema
+from registry.schemas.common import ErrorSchema
 from registry.services import api_queries
 from registry.services.documents import certificate_pdf
 from registry.services.revocation import reissue_certificate, revoke_certificate
@@ -67,8 +67,8 @@ class Certificates(MethodView):
     @blp.arguments(CertificateListArgsSchema, location="query")
     @blp.response(200, CertificatePageSchema,
                   example={"items": [_CERTIFICATE], "page": 1, "per_page": 50, "total": 1})
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(422, schema=ApiErrorSchema, description="A filter or paging argument is malformed (names it)")
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(422, schema=ErrorSchema, description="A filter or paging argument is malformed (names it)")
     def get(self, args: dict[str, Any]) -> api_queries.Page[api_queries.CertificateFacts]:
         """Certificates newest first: the caller's body's, or for the regulator every body's (`body_id` narrows).
 
@@ -84,8 +84,8 @@ class Certificates(MethodView):
 @blp.route("/certificates/<string:number>")
 class Certificate(MethodView):
     @blp.response(200, CertificateDetailSchema, example=_DETAIL)
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(404, schema=ApiErrorSchema, description=_NOT_FOUND)
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
     def get(self, number: str) -> api_queries.CertificateDetail:
         """The whole record: what it says, its status, revocation, the certificate it replaced or that replaces it."""
         actor = current_actor()
@@ -96,12 +96,12 @@ class Certificate(MethodView):
 class Revocation(MethodView):
     @blp.arguments(RevokeSchema, example={"reason": "fraud", "note": "伪造工作年限证明"})
     @blp.response(200, CertificateDetailSchema, example=_REVOKED)
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(403, schema=ApiErrorSchema,
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(403, schema=ErrorSchema,
                       description="Neither the issuing body's admin or supervisor nor the regulator")
-    @blp.alt_response(404, schema=ApiErrorSchema, description=_NOT_FOUND)
-    @blp.alt_response(409, schema=ApiErrorSchema, description="Already revoked or superseded")
-    @blp.alt_response(422, schema=ApiErrorSchema, description="Unknown reason, or no note for the reason other")
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
+    @blp.alt_response(409, schema=ErrorSchema, description="Already revoked or superseded")
+    @blp.alt_response(422, schema=ErrorSchema, description="Unknown reason, or no note for the reason other")
     @idempotent
     def post(self, data: dict[str, Any], number: str) -> api_queries.CertificateDetail:
         """Revoke a certificate for a listed reason; every verifier sees it revoked from now on. Cannot be undone."""
@@ -120,12 +120,12 @@ class Reissue(MethodView):
                   example=_DETAIL | {"number": "S000144440001264000004", "holder_name": "王伟明",
                                      "supersedes": "S000144440001264000001"},
                   headers={"Location": {"description": "the new certificate's address", "schema": {"type": "string"}}})
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(403, schema=ApiErrorSchema, description="Not the issuing body's admin or supervisor")
-    @blp.alt_response(404, schema=ApiErrorSchema, description=_NOT_FOUND)
-    @blp.alt_response(409, schema=ApiErrorSchema,
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(403, schema=ErrorSchema, description="Not the issuing body's admin or supervisor")
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
+    @blp.alt_response(409, schema=ErrorSchema,
                       description="Already revoked or superseded, or the body cannot issue (suspended, no key)")
-    @blp.alt_response(422, schema=ApiErrorSchema,
+    @blp.alt_response(422, schema=ErrorSchema,
                       description="A corrected field is invalid, nothing would change, or no reason")
     @idempotent
     def post(self, data: dict[str, Any], number: str) -> Any:
@@ -143,11 +143,11 @@ class Reissue(MethodView):
 @blp.route("/certificates/<string:number>/pdf")
 class CertificatePdf(MethodView):
     @blp.response(200, content_type="application/pdf", description="The PAdES-signed certificate PDF")
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(404, schema=ApiErrorSchema, description=_NOT_FOUND)
-    @blp.alt_response(409, schema=ApiErrorSchema,
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
+    @blp.alt_response(409, schema=ErrorSchema,
                       description="Revoked or superseded, or the body cannot sign now, and no signed PDF is kept")
-    @blp.alt_response(429, schema=ApiErrorSchema,
+    @blp.alt_response(429, schema=ErrorSchema,
                       description="Too many failed sign-ins for this username or from this client")
     def get(self, number: str) -> Response:
         """The certificate as a signed PDF (rendered and signed on first request, then kept)."""

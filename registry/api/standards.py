@@ -13,12 +13,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from registry.db import get_read_session
+from registry.schemas.common import ErrorSchema, PageArgsSchema
 from registry.schemas.standards import (
-    ApiErrorSchema,
     DiffArgsSchema,
     OccupationPageSchema,
     OccupationSchema,
-    PageArgsSchema,
     StandardDiffSchema,
     StandardVersionSchema,
 )
@@ -43,7 +42,7 @@ class Standards(MethodView):
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, OccupationPageSchema,
                   example={"items": [_OCCUPATION], "page": 1, "per_page": 50, "total": 5})
-    @blp.alt_response(422, schema=ApiErrorSchema, description="A paging argument out of range (names it)")
+    @blp.alt_response(422, schema=ErrorSchema, description="A paging argument out of range (names it)")
     @blp.doc(security=[])  # public: no authentication, whatever the API's default
     def get(self, args: dict[str, Any]) -> api_queries.Page[api_queries.Occupation]:
         """The catalogue: every occupation with a published standard, by code, and its versions' status.
@@ -58,7 +57,7 @@ class Standards(MethodView):
 @blp.route("/standards/<string:code>")
 class Occupation(MethodView):
     @blp.response(200, OccupationSchema, example=_OCCUPATION)
-    @blp.alt_response(404, schema=ApiErrorSchema, description="No published standard for this occupation code")
+    @blp.alt_response(404, schema=ErrorSchema, description="No published standard for this occupation code")
     @blp.doc(security=[])  # public: no authentication, whatever the API's default
     def get(self, code: str) -> api_queries.Occupation:
         """One occupation's published versions, oldest first, with their status today.
@@ -81,7 +80,7 @@ class StandardVersion(MethodView):
                                    {"kind": "skill", "name_zh": "技能考核", "name_en": "Practical skills assessment",
                                     "pass_mark": 60, "max_score": 100}]}],
     })
-    @blp.alt_response(404, schema=ApiErrorSchema, description="No such occupation code or version")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such occupation code or version")
     @blp.doc(security=[])  # public: no authentication, whatever the API's default
     def get(self, code: str, version: int) -> api_queries.StandardContent:
         """A version's full content: levels, their eligibility, 工种 and components with pass marks.
@@ -105,9 +104,9 @@ class StandardDiff(MethodView):
                                             "old_pass_mark": 60, "new_pass_mark": 65, "old_max_score": 100,
                                             "new_max_score": 100}]}],
     })
-    @blp.alt_response(404, schema=ApiErrorSchema,
+    @blp.alt_response(404, schema=ErrorSchema,
                       description="No such occupation code, or it has no such version (`field` says from or to)")
-    @blp.alt_response(422, schema=ApiErrorSchema, description="`from` or `to` is not a version year")
+    @blp.alt_response(422, schema=ErrorSchema, description="`from` or `to` is not a version year")
     @blp.doc(security=[])  # public: no authentication, whatever the API's default
     def get(self, args: dict[str, Any], code: str) -> Any:
         """What changed between two versions: descriptive fields, 工种, levels, eligibility, components, pass marks.

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from registry.api.auth import current_actor
 from registry.db import get_read_session
-from registry.schemas.standards import ApiErrorSchema
+from registry.schemas.common import ErrorSchema
 from registry.schemas.statistics import StatisticsArgsSchema, StatisticsSchema, StatisticsTableSchema
 from registry.services import api_queries
 from registry.services.clock import CHINA
@@ -47,9 +47,9 @@ class Statistics(MethodView):
                                           "label_en": "广东省电工技能评价中心"}],
                    "pass-standard": [_RATE]},
     })
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(403, schema=ApiErrorSchema, description="Only the regulator reads statistics")
-    @blp.alt_response(422, schema=ApiErrorSchema, description="`months` out of range")
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(403, schema=ErrorSchema, description="Only the regulator reads statistics")
+    @blp.alt_response(422, schema=ErrorSchema, description="`months` out of range")
     def get(self, args: dict[str, Any]) -> api_queries.Figures:
         """Every statistics table and the overview figures at once."""
         actor = current_actor()
@@ -61,11 +61,11 @@ class StatisticsTable(MethodView):
     @blp.arguments(StatisticsArgsSchema, location="query")
     @blp.response(200, StatisticsTableSchema,
                   example={"table": "occupation", "kind": "counts", "as_of": "2026-05-20", "rows": [_COUNT]})
-    @blp.alt_response(401, schema=ApiErrorSchema, description=_UNAUTHENTICATED)
-    @blp.alt_response(403, schema=ApiErrorSchema, description="Only the regulator reads statistics")
-    @blp.alt_response(404, schema=ApiErrorSchema, description="No such table (month, occupation, level, province, "
-                                                              "body, pass-body, pass-standard)")
-    @blp.alt_response(422, schema=ApiErrorSchema, description="`months` out of range")
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(403, schema=ErrorSchema, description="Only the regulator reads statistics")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such table (month, occupation, level, province, "
+                                                           "body, pass-body, pass-standard)")
+    @blp.alt_response(422, schema=ErrorSchema, description="`months` out of range")
     def get(self, args: dict[str, Any], table: str) -> dict[str, Any]:
         """One table: counts (issued, valid) per month, occupation, level, province or body; or pass rates
         (candidates, passed, rate) per body or standard version."""

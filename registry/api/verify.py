@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from registry.db import get_read_session
 from registry.limits import limiter
+from registry.schemas.common import ErrorSchema
 from registry.schemas.verify import VerifyRequestSchema, VerifyResponseSchema
 from registry.services.verification import verify_by_id_number, verify_by_number
 
@@ -33,8 +34,9 @@ class Verify(MethodView):
 
     @blp.arguments(VerifyRequestSchema, example={"number": "S000044100001265000001", "name": "张伟"})
     @blp.response(200, VerifyResponseSchema)
-    @blp.alt_response(422, description="Malformed request")
-    @blp.alt_response(429, description="Too many misses (or lookups) from this client")
+    @blp.alt_response(422, schema=ErrorSchema, description="Malformed request")
+    @blp.alt_response(429, schema=ErrorSchema, description="Too many misses (or lookups) from this client")
+    @blp.doc(security=[])  # public: no authentication, whatever the API's default
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Look up certificates by 证书编号 + 姓名 or 证件号码 + 姓名.
 

@@ -8,9 +8,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from certificates import ID_TYPES
 from registry.models.batch import BATCH_STATUSES
+from registry.schemas.common import PageArgsSchema, page_envelope
 
 OCCUPATION_CODE = r"^\d-\d{2}-\d{2}-\d{2}$"
-MAX_PER_PAGE = 100
 MAX_CANDIDATES = 1000  # one request; a larger batch is sent in several
 
 _SCORES_EXAMPLE = {"theory": 82, "skill": 75}
@@ -29,28 +29,10 @@ def _score_map(**kwargs: Any) -> fields.Dict:
     )
 
 
-class BatchErrorSchema(Schema):
-    """The API's one error shape, as the batch endpoints answer it (validation failures add `errors`).
-
-    Class names are prefixed by area: OpenAPI components are named after them and must not collide.
-    """
-
-    code = fields.Integer(metadata={"example": 404})
-    status = fields.String(metadata={"example": "Not Found"})
-    message = fields.String(metadata={"description": "in the reader's language (Accept-Language: zh or en)",
-                                      "example": "未找到该认定批次。"})
-    reason = fields.String(metadata={"description": "stable machine slug", "example": "batch-not-found"})
-    field = fields.String(metadata={"description": "the input the error is about, e.g. candidates[2].id_number",
-                                    "example": "batch_id"})
-    errors = fields.Dict(metadata={"description": "422 from validation: messages by location and field",
-                                   "example": {"json": {"candidates": {"1": {"id_number": ["Missing data for "
-                                                                                           "required field."]}}}}})
-
-
 # Requests
 
 
-class BatchQuerySchema(Schema):
+class BatchQuerySchema(PageArgsSchema):
     body_id = fields.Integer(metadata={"description": "评价机构 id (the regulator's filter; staff see their own body)"})
     status = fields.String(validate=validate.OneOf(BATCH_STATUSES), metadata={"example": "submitted"})
     standard_code = fields.String(validate=validate.Regexp(OCCUPATION_CODE, error="职业编码形如 6-31-01-03 / "
@@ -59,8 +41,6 @@ class BatchQuerySchema(Schema):
                                             "example": "6-31-01-03"})
     assessed_from = fields.Date(metadata={"description": "考核日期 on or after", "example": "2026-05-01"})
     assessed_to = fields.Date(metadata={"description": "考核日期 on or before", "example": "2026-05-31"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_: Any) -> None:
@@ -164,11 +144,8 @@ class BatchSchema(BatchSummarySchema):
                                                              "example": None})
 
 
-class BatchPageSchema(Schema):
-    items = fields.List(fields.Nested(BatchSummarySchema))
-    page = fields.Integer(metadata={"example": 1})
-    per_page = fields.Integer(metadata={"example": 50})
-    total = fields.Integer(metadata={"description": "batches matching the filters, on every page", "example": 1})
+BatchPageSchema = page_envelope(BatchSummarySchema, name="BatchPageSchema",
+                                total="batches matching the filters, on every page")
 
 
 class CandidateSchema(Schema):

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from certificates import PROVINCES
 from registry.models.body import BODY_KINDS, BODY_STATUSES
-from registry.schemas.standards import PageArgsSchema, PageSchema
+from registry.schemas.common import PageArgsSchema, page_envelope
 from standards import LEVELS
 
 STATUS_CHANGES = ("suspend", "reinstate", "withdraw")
@@ -45,8 +45,7 @@ class BodySchema(Schema):
     contact_phone = fields.String()
 
 
-class BodyPageSchema(PageSchema):
-    items = fields.List(fields.Nested(BodySchema))
+BodyPageSchema = page_envelope(BodySchema, name="BodyPageSchema", total="bodies matching the filters, on every page")
 
 
 class BodyListArgsSchema(PageArgsSchema):
@@ -92,8 +91,7 @@ class ScopeLineSchema(Schema):
     withdrawn_on = fields.Date(attribute="line.withdrawn_on", allow_none=True)
 
 
-class ScopePageSchema(PageSchema):
-    items = fields.List(fields.Nested(ScopeLineSchema))
+ScopePageSchema = page_envelope(ScopeLineSchema, name="ScopePageSchema", total="the body's scope lines")
 
 
 class ScopeFilingSchema(Schema):

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from certificates import ID_TYPES
 from registry.models import REVOCATION_REASONS
 from registry.models.certificate import CERTIFICATE_STATUSES
-from registry.schemas.standards import PageArgsSchema, PageSchema
+from registry.schemas.common import PageArgsSchema, page_envelope
 
 STANDARD_PATTERN = r"^\d-\d{2}-\d{2}-\d{2}(@\d{4})?$"
 
@@ -45,8 +45,8 @@ class CertificateSchema(Schema):
     key_id = fields.String(metadata={"description": "the body key that signed the record"})
 
 
-class CertificatePageSchema(PageSchema):
-    items = fields.List(fields.Nested(CertificateSchema))
+CertificatePageSchema = page_envelope(CertificateSchema, name="CertificatePageSchema",
+                                      total="certificates matching the filters, on every page")
 
 
 class RevocationSchema(Schema):

@@ -1,5 +1,4 @@
-"""Shapes of the published standards catalogue, a version's content and a diff between versions; and the shapes every
-API listing shares (paging, the error answer)."""
+"""Shapes of the published standards catalogue, a version's content and a diff between versions."""
 
 from __future__ import annotations
 
@@ -7,43 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from registry.schemas.common import page_envelope
 from standards import level_label
-
-# --- Shared by the API's areas --------------------------------------------------------------------------------------
-
-PER_PAGE = 50
-MAX_PER_PAGE = 100
-
-
-class ApiErrorSchema(Schema):
-    """Every refusal of the API: `reason` is a stable slug for programs, `message` follows Accept-Language."""
-
-    code = fields.Integer(metadata={"example": 404})
-    status = fields.String(metadata={"example": "Not Found"})
-    message = fields.String(metadata={"example": "No certificate S000044100001265000001."})
-    reason = fields.String(metadata={"example": "certificate-not-found"})
-    field = fields.String(metadata={"description": "the input the refusal is about, when there is one",
-                                    "example": "number"})
-    errors = fields.Dict(metadata={"description": "422 from input validation: messages per location and field",
-                                   "example": {"json": {"reason": ["Must be one of: fraud, other."]}}})
-
-
-class PageArgsSchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1),
-                          metadata={"description": "page number, from 1", "example": 1})
-    per_page = fields.Integer(load_default=PER_PAGE, validate=validate.Range(min=1, max=MAX_PER_PAGE),
-                              metadata={"description": f"items per page, at most {MAX_PER_PAGE}", "example": PER_PAGE})
-
-
-class PageSchema(Schema):
-    """A page of a listing; subclasses add `items`."""
-
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer(metadata={"description": "matching items on every page"})
-
-
-# --- Standards ------------------------------------------------------------------------------------------------------
 
 STANDARD_STATUSES = ("current", "superseded", "upcoming")
 
@@ -68,8 +32,8 @@ class OccupationSchema(Schema):
     versions = fields.List(fields.Nested(VersionSummarySchema), metadata={"description": "oldest first"})
 
 
-class OccupationPageSchema(PageSchema):
-    items = fields.List(fields.Nested(OccupationSchema))
+OccupationPageSchema = page_envelope(OccupationSchema, name="OccupationPageSchema",
+                                     total="occupations with a published standard")
 
 
 class ComponentSchema(Schema):

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import case, func
-from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 import standards
 from registry.errors import Forbidden, NotFound
-from registry.models import Batch, Body, Candidate, Certificate, PublishedStandard, User, pk
-from registry.models.batch import BATCH_STATUSES
+from registry.models import Batch, Candidate, User, pk
 from registry.services.actors import Actor, require_regulator
-from registry.services.batch_register import BatchListing, BatchRow, BatchSearch, find_batches
+from registry.services.batch_register import BatchListing, BatchRow, BatchSearch, batch_rows, find_batches
 from registry.services.batches import get_batch
 from registry.services.registers import batch_level, batch_sheet, body_batch
 
@@ -60,60 +57,7 @@ def batch_listing(
         return find_batches(session, search, actor=actor, page=page, per_page=per_page)
     if search.body_id not in (None, actor.body_id):
         return BatchListing([], 0, max(page, 1), per_page)
-    return _listing(session, replace(search, body_id=actor.body_id), page=page, per_page=per_page)
-
-
-def _listing(session: Session, search: BatchSearch, *, page: int, per_page: int, batch_id: int | None = None
-             ) -> BatchListing:
-    """Batches with their counts, the latest assessment first; the same rows as the regulator's register."""
-    conditions: list[Any] = []
-    if batch_id is not None:
-        conditions.append(col(Batch.id) == batch_id)
-    if search.body_id is not None:
-        conditions.append(col(Batch.body_id) == search.body_id)
-    if search.status in BATCH_STATUSES:
-        conditions.append(col(Batch.status) == search.status)
-    if search.standard_code:
-        conditions.append(col(PublishedStandard.code) == search.standard_code)
-    if search.assessed_from is not None:
-        conditions.append(col(Batch.assessed_on) >= search.assessed_from)
-    if search.assessed_to is not None:
-        conditions.append(col(Batch.assessed_on) <= search.assessed_to)
-    total = session.exec(
-        select(func.count()).select_from(Batch)
-        .join(PublishedStandard, col(PublishedStandard.id) == col(Batch.standard_id)).where(*conditions)
-    ).one()
-    page = max(page, 1)
-    per_candidates = (
-        select(col(Candidate.batch_id).label("batch_id"), func.count(col(Candidate.id)).label("candidates"),
-               _PASSED.label("passed"))
-        .group_by(col(Candidate.batch_id)).subquery()
-    )
-    per_certificates = (
-        select(col(Certificate.batch_id).label("batch_id"),
-               func.count(func.distinct(col(Certificate.candidate_id))).label("certificates"))
-        .group_by(col(Certificate.batch_id)).subquery()
-    )
-    query = (
-        select_columns(col(Batch.id), col(Batch.body_id), col(Body.name), col(PublishedStandard.code),
-                       col(PublishedStandard.version), col(PublishedStandard.name), col(PublishedStandard.name_en),
-                       col(Batch.level), col(Batch.work_type), col(Batch.assessed_on), col(Batch.status),
-                       func.coalesce(per_candidates.c.candidates, 0), func.coalesce(per_candidates.c.passed, 0),
-                       func.coalesce(per_certificates.c.certificates, 0))
-        .select_from(Batch)
-        .join(Body, col(Body.id) == col(Batch.body_id))
-        .join(PublishedStandard, col(PublishedStandard.id) == col(Batch.standard_id))
-        .outerjoin(per_candidates, per_candidates.c.batch_id == col(Batch.id))
-        .outerjoin(per_certificates, per_certificates.c.batch_id == col(Batch.id))
-        .where(*conditions)
-        .order_by(col(Batch.assessed_on).desc(), col(Batch.id).desc())
-        .offset((page - 1) * per_page).limit(per_page)
-    )
-    rows = [BatchRow(batch_id, body_id, body_name, code, version, name, name_en, level, work_type, assessed_on,
-                     status, int(candidates), int(passed), int(certificates))
-            for (batch_id, body_id, body_name, code, version, name, name_en, level, work_type, assessed_on, status,
-                 candidates, passed, certificates) in session.execute(query)]
-    return BatchListing(rows, total, page, per_page)
+    return batch_rows(session, replace(search, body_id=actor.body_id), page=page, per_page=per_page)
 
 
 @dataclass(frozen=True)
@@ -138,7 +82,7 @@ class BatchDetail(BatchRow):
 
 def batch_detail(session: Session, batch: Batch) -> BatchDetail:
     """A batch the caller may read (fetch it with `readable_batch` first), with its counts and people."""
-    [row] = _listing(session, BatchSearch(), page=1, per_page=1, batch_id=pk(batch)).batches
+    [row] = batch_rows(session, BatchSearch(), page=1, per_page=1, batch_id=pk(batch)).batches
     ids = {user for user in (batch.created_by, batch.submitted_by, batch.decided_by) if user is not None}
     names = {int(user_id or 0): name for user_id, name in
              session.exec(select(User.id, User.display_name).where(col(User.id).in_(ids)))}

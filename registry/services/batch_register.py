@@ -75,7 +75,16 @@ def find_batches(
 ) -> BatchListing:
     """Every body's batches matching `search`, the latest assessment first."""
     require_regulator(actor)
-    conditions = []
+    return batch_rows(session, search, page=page, per_page=per_page)
+
+
+def batch_rows(session: Session, search: BatchSearch, *, page: int = 1, per_page: int = PAGE_SIZE,
+               batch_id: int | None = None) -> BatchListing:
+    """Batches matching `search` (and only `batch_id` when given) with their counts, the latest assessment first.
+
+    No permission check: callers decide whose batches `search` may name.
+    """
+    conditions = [] if batch_id is None else [col(Batch.id) == batch_id]
     if search.body_id is not None:
         conditions.append(col(Batch.body_id) == search.body_id)
     if search.status in BATCH_STATUSES:

@@ -539,6 +539,6 @@ def test_every_batch_operation_is_documented_with_its_errors(client):
         success = next(code for code in op["responses"] if code.startswith("2"))
         if success != "204":
             assert "example" in op["responses"][success]["content"]["application/json"], (path, method)
-    assert set(spec["components"]["schemas"]["BatchError"]["properties"]) >= {"code", "status", "message", "reason",
-                                                                            "field"}
+    assert set(spec["components"]["schemas"]["Error"]["properties"]) >= {"code", "status", "message", "reason",
+                                                                       "field"}
     assert "Location" in operations[("/api/v1/batches", "post")]["responses"]["201"]["headers"]

@@ -154,7 +154,7 @@ def test_the_openapi_document_describes_every_endpoint(client, prefix):
                   for method, op in item.items() if method in ("get", "post", "patch", "delete")]
     count, signed_in = AREAS[prefix]
     assert len(operations) == count
-    error_shape = {"code", "status", "message", "reason", "field", "errors"}
+    error_shape = {"code", "status", "message", "reason", "field", "errors", "request_id"}
     for path, method, op in operations:
         assert op.get("summary"), (path, method)
         errors = {status: response for status, response in op["responses"].items() if status[0] in "45"}
