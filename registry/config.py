@@ -21,6 +21,7 @@ _SETTINGS: dict[str, tuple[Any, Any]] = {
     # Print the holder's full ID number on the PDF (False: masked, first 6 and last 4 kept).
     "PDF_FULL_ID": (False, lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
     "VERIFY_RATE_LIMIT": ("10 per minute", str),
+    "BULK_VERIFY_RATE_LIMIT": ("30 per minute", str),  # POST /api/v1/verify/bulk, per token
     # Every authenticated API request, counted per token (or account, or client address when there is none).
     "API_RATE_LIMIT": ("1200 per minute", str),
     # Counted for every lookup, found or not: concurrent misses all pass the miss check before any is counted.

@@ -65,3 +65,47 @@ class CertificateStatusSchema(Schema):
 
 class VerifyResponseSchema(Schema):
     matches = fields.List(fields.Nested(CertificateStatusSchema))
+
+
+# --- bulk verification ---------------------------------------------------------------------------------------
+
+BULK_MAX_ROWS = 1000
+
+_ROW_DESCRIPTION = ("`{number, name}` or `{id_number, name}`, as for POST /verify. A malformed row does not fail "
+                    "the request: its answer carries an `error` instead.")
+
+
+class BulkVerifyRequestSchema(Schema):
+    """1 to 1000 lookups; each row is checked on its own, against VerifyRequestSchema."""
+
+    rows = fields.List(
+        fields.Raw(metadata={"type": "object", "description": _ROW_DESCRIPTION}),
+        required=True,
+        validate=validate.Length(min=1, max=BULK_MAX_ROWS,
+                                 error=f"每次核验 1-{BULK_MAX_ROWS} 行 / 1 to {BULK_MAX_ROWS} rows per request."),
+        error_messages={"required": "rows 必填 / rows is required."},
+        metadata={"description": f"1 to {BULK_MAX_ROWS} rows. {_ROW_DESCRIPTION}"},
+    )
+
+
+class BulkQueryEchoSchema(Schema):
+    number = fields.String(metadata={"example": "S000044100001265000001"})
+    id_number = fields.String(metadata={"description": "masked", "example": "110105********002X"})
+    name = fields.String(metadata={"example": "张伟"})
+
+
+class RowErrorSchema(Schema):
+    reason = fields.String(required=True, metadata={"example": "row-invalid"})
+    message = fields.String(required=True)
+    field = fields.String(allow_none=True, metadata={"description": "the row's offending column"})
+
+
+class BulkAnswerSchema(Schema):
+    row = fields.Integer(required=True, metadata={"description": "1-based position of the input row"})
+    query = fields.Nested(BulkQueryEchoSchema, required=True, metadata={"description": "the row, ID number masked"})
+    matches = fields.List(fields.Nested(CertificateStatusSchema), required=True)
+    error = fields.Nested(RowErrorSchema, allow_none=True, required=True)
+
+
+class BulkVerifyResponseSchema(Schema):
+    answers = fields.List(fields.Nested(BulkAnswerSchema), metadata={"description": "one per input row, in order"})

@@ -41,7 +41,7 @@ class VerificationResult:
     superseded_by: str | None = None
 
 
-def _clean_name(name: str) -> str:
+def clean_name(name: str) -> str:
     """The name as stored at issuance; a name no certificate could carry simply matches nothing."""
     try:
         return validate_name(name)
@@ -50,15 +50,15 @@ def _clean_name(name: str) -> str:
 
 
 def verify_by_number(session: Session, *, number: str, name: str) -> list[VerificationResult]:
-    query = _LOOKUP.where(
-        col(Certificate.number) == fold_id(number), col(Certificate.holder_name) == _clean_name(name)
+    query = LOOKUP.where(
+        col(Certificate.number) == fold_id(number), col(Certificate.holder_name) == clean_name(name)
     )
-    return _results(session, query)
+    return results_of(session, query)
 
 
 def lookup_certificate(session: Session, number: str) -> VerificationResult | None:
     """By number alone: only for callers that proved knowledge of the certificate (a signed QR payload)."""
-    results = _results(session, _LOOKUP.where(col(Certificate.number) == fold_id(number)))
+    results = results_of(session, LOOKUP.where(col(Certificate.number) == fold_id(number)))
     return results[0] if results else None
 
 
@@ -66,22 +66,22 @@ def verify_by_id_number(
     session: Session, *, id_number: str, name: str
 ) -> list[VerificationResult]:
     query = (
-        _LOOKUP
+        LOOKUP
         .where(col(Certificate.id_number) == fold_id(id_number),
-               col(Certificate.holder_name) == _clean_name(name))
+               col(Certificate.holder_name) == clean_name(name))
         .order_by(col(Certificate.issued_on).desc(), col(Certificate.id).desc())
     )
-    return _results(session, query)
+    return results_of(session, query)
 
 
 def holder_results(session: Session, *, id_type: str, id_number: str) -> list[VerificationResult]:
     """Every certificate issued to one ID document, newest first: only for a holder who proved who they are."""
     query = (
-        _LOOKUP
+        LOOKUP
         .where(col(Certificate.id_type) == id_type, col(Certificate.id_number) == fold_id(id_number))
         .order_by(col(Certificate.issued_on).desc(), col(Certificate.id).desc())
     )
-    return _results(session, query)
+    return results_of(session, query)
 
 
 def _build_lookup() -> Any:
@@ -95,7 +95,7 @@ def _build_lookup() -> Any:
 
 
 # Built once: constructing the aliased join costs about a millisecond, more than the query itself.
-_LOOKUP = _build_lookup()  # Select of (Certificate, Revocation | None, successor number | None)
+LOOKUP = _build_lookup()  # Select of (Certificate, Revocation | None, successor number | None)
 
 
 def is_genuine(session: Session, cert: Certificate) -> bool:
@@ -104,7 +104,7 @@ def is_genuine(session: Session, cert: Certificate) -> bool:
     return public_key is not None and verify_record(public_key, cert.record, cert.signature)
 
 
-def _results(session: Session, query: Any) -> list[VerificationResult]:
+def results_of(session: Session, query: Any) -> list[VerificationResult]:
     results = []
     for cert, revocation, successor_number in session.execute(query):
         record = cert.record
