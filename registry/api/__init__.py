@@ -140,6 +140,7 @@ def init_app(app: Flask) -> None:
     from registry.api.bodies import blp as bodies_blp
     from registry.api.certificates import blp as certificates_blp
     from registry.api.docs import bp as docs_bp
+    from registry.api.imports import blp as imports_blp
     from registry.api.standards import blp as standards_blp
     from registry.api.statistics import blp as statistics_blp
     from registry.api.trust import bp as trust_bp
@@ -155,14 +156,14 @@ def init_app(app: Flask) -> None:
         api.spec.components.security_scheme(name, scheme)
     api.spec.tag({"name": "service", "description": "What this server offers (public)"})
     api.register_blueprint(verify_blp, url_prefix="/api/v1")
-    for blueprint in (certificates_blp, standards_blp, bodies_blp, batches_blp, statistics_blp):
+    for blueprint in (certificates_blp, standards_blp, bodies_blp, batches_blp, imports_blp, statistics_blp):
         if blueprint.name not in _BUDGETED:  # the limiter is global: one budget per blueprint, however many apps
             limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=caller_key)(blueprint)
             _BUDGETED.add(blueprint.name)
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     # Published national standards are public; the rest is for staff and their tokens.
     app.extensions["registry.api_private"] = {b.name for b in (certificates_blp, bodies_blp, batches_blp,
-                                                                statistics_blp)}
+                                                                imports_blp, statistics_blp)}
     app.before_request(_authenticated)
     app.register_blueprint(trust_bp)
     app.register_blueprint(docs_bp)

@@ -173,7 +173,7 @@ def add_candidates(
     """Add candidates with their scores; every row is checked before any is written."""
     batch = get_batch(session, batch_id)
     require_body_role(actor, batch.body_id, *ENTRY_ROLES)
-    _require_editable(batch)
+    require_editable(batch)
     level = _batch_level(session, batch)
     seen = {(c.id_type, c.id_number) for c in session.exec(select(Candidate).where(Candidate.batch_id == batch_id))}
     rows: list[Candidate] = []
@@ -262,7 +262,7 @@ def _editable_candidate(session: Session, candidate_id: int, actor: Actor) -> tu
         raise NotFound("candidate-not-found", "未找到该考生。", "No such candidate.", field="candidate_id")
     batch = get_batch(session, candidate.batch_id, for_update=True)
     require_body_role(actor, batch.body_id, *ENTRY_ROLES)
-    _require_editable(batch)
+    require_editable(batch)
     return candidate, batch
 
 
@@ -336,7 +336,7 @@ def _audit_view(candidate: Candidate) -> dict[str, object]:
             "scores": dict(candidate.scores), "passed": candidate.passed}
 
 
-def _require_editable(batch: Batch) -> None:
+def require_editable(batch: Batch) -> None:
     if batch.status not in ("draft", "returned"):
         raise Conflict(
             "batch-not-editable",
@@ -353,7 +353,7 @@ def candidates_of(session: Session, batch_id: int) -> list[Candidate]:
 def submit_batch(session: Session, *, batch_id: int, actor: Actor, now: datetime) -> Batch:
     batch = get_batch(session, batch_id, for_update=True)
     require_body_role(actor, batch.body_id, *ENTRY_ROLES)
-    _require_editable(batch)
+    require_editable(batch)
     count = len(candidates_of(session, batch_id))
     if count == 0:
         raise InvalidInput("batch-empty", "批次没有考生，不能提交。", "The batch has no candidates to submit.",

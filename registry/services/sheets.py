@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Callable, Set
+from collections.abc import Callable, Iterable, Iterator, Set
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,16 +52,19 @@ class CellError:
 
 
 class PastedRowsRejected(InvalidInput):
-    """The pasted rows were refused as a whole; `errors` names every bad cell."""
+    """The pasted rows were refused as a whole; `errors` names every bad cell (the first `max_errors` of them
+    when a limit was given, `omitted` counts the rest)."""
 
-    def __init__(self, errors: list[CellError]) -> None:
+    def __init__(self, errors: list[CellError], omitted: int = 0) -> None:
+        total = len(errors) + omitted
         super().__init__(
             "pasted-rows-invalid",
-            f"粘贴的内容有 {len(errors)} 处错误，未录入任何考生。请改正后重新提交。",
-            f"The pasted rows have {len(errors)} error(s); no candidate was added. Correct them and submit again.",
+            f"粘贴的内容有 {total} 处错误，未录入任何考生。请改正后重新提交。",
+            f"The pasted rows have {total} error(s); no candidate was added. Correct them and submit again.",
             field="rows",
         )
         self.errors = errors
+        self.omitted = omitted
 
 
 def columns(level: standards.Level) -> list[tuple[str, str]]:
@@ -75,28 +78,55 @@ def parse_rows(
 ) -> list[CandidateInput]:
     """Rows separated by tabs (as copied from a spreadsheet) or commas; a first line starting with 姓名 is a
     header. Raises PastedRowsRejected naming every bad cell; an ID already in the batch (`existing`) is one."""
+    return check_rows(_text_rows(text), level, existing=existing)
+
+
+def _text_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    for line, raw in enumerate(text.splitlines(), start=1):
+        if raw.strip():
+            yield line, _cells(raw)
+
+
+def check_rows(
+    rows: Iterable[tuple[int, list[str]]],
+    level: standards.Level,
+    *,
+    existing: Set[tuple[str, str]] = frozenset(),
+    max_rows: int = MAX_ROWS,
+    max_errors: int | None = None,
+    check_header: bool = False,
+) -> list[CandidateInput]:
+    """The one row-checking path of pasted text and uploaded files: (line, stripped cells) pairs, blank rows
+    already left out, a first row starting with 姓名 a header (with `check_header`, its cells must name the
+    expected columns). Every bad cell is collected, the first `max_errors` kept and the rest counted; then
+    PastedRowsRejected if any, else the candidates."""
     heads = columns(level)
     kinds = level.component_kinds
     errors: list[CellError] = []
-    rows: list[CandidateInput] = []
+    omitted = 0
+    checked: list[CandidateInput] = []
     seen: dict[tuple[str, str], int] = {}
 
     def error(line: int, column: int, zh: str, en: str) -> None:
+        nonlocal omitted
+        if max_errors is not None and len(errors) >= max_errors:
+            omitted += 1
+            return
         head_zh, head_en = heads[column - 1] if column <= len(heads) else ("多余的列", "extra column")
         errors.append(CellError(line, column, head_zh, head_en, zh, en))
 
     first, count = True, 0
-    for line, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        cells = _cells(raw)
+    for line, cells in rows:
+        cells = cells or [""]
         if first and unicodedata.normalize("NFKC", cells[0]).casefold() in _HEADER_FIRST_CELLS:
             first = False
+            if check_header:
+                _check_header(cells, line, heads, error)
             continue
         first, count = False, count + 1
-        if count > MAX_ROWS:
-            error(line, 1, f"一次最多粘贴 {MAX_ROWS} 行，请分批录入。",
-                  f"At most {MAX_ROWS} rows can be pasted at once: add them in parts.")
+        if count > max_rows:
+            error(line, 1, f"一次最多录入 {max_rows} 行，请分批录入。",
+                  f"At most {max_rows} rows can be added at once: add them in parts.")
             break
         row = _row(cells, line, level, kinds, error)
         if row is None:
@@ -108,13 +138,24 @@ def parse_rows(
             error(line, 3, f"与第 {seen[key]} 行的证件号码重复。", f"Same ID number as row {seen[key]}.")
         else:
             seen[key] = line
-            rows.append(row)
+            checked.append(row)
     if errors:
-        raise PastedRowsRejected(errors)
-    if not rows:
+        raise PastedRowsRejected(errors, omitted)
+    if not checked:
         raise InvalidInput("pasted-rows-empty", "没有可录入的考生行。", "There are no candidate rows to add.",
                            field="rows")
-    return rows
+    return checked
+
+
+def _check_header(cells: list[str], line: int, heads: list[tuple[str, str]], error: _Report) -> None:
+    """A header must name the level's columns in order (in Chinese or English): a swapped pair of score
+    columns would otherwise record every score under the wrong component."""
+    for column, (zh, en) in enumerate(heads, start=1):
+        cell = unicodedata.normalize("NFKC", cells[column - 1]).strip() if column <= len(cells) else ""
+        if cell.casefold() not in {zh.casefold(), en.casefold()} and not (column == 1 and cell.casefold()
+                                                                           in _HEADER_FIRST_CELLS):
+            error(line, column, f"表头应为“{zh}”，收到“{cell}”（列的顺序须与模板一致）。",
+                  f"The header should be '{en}', got '{cell}' (columns must be in the template's order).")
 
 
 def _cells(raw: str) -> list[str]:

@@ -1,0 +1,239 @@
+"""Spreadsheet import of a batch's candidates: CSV (UTF-8, GB18030) and XLSX, all or nothing, hostile files
+refused before parsing, the template round trip and 100,000 rows in bounded memory."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from datetime import date, timedelta
+
+import openpyxl
+import pytest
+from sqlmodel import Session, select
+
+from certificates import make_resident_id
+from registry.models import Batch, Candidate
+from registry.services import spreadsheet_import as imports
+from registry.services.actors import Actor
+from registry.services.registers import batch_level
+from registry.services.sheets import PastedRowsRejected
+from registry.services.spreadsheet_import import FileRefused, errors_xlsx, import_spreadsheet, template_xlsx
+from tests import factories
+
+HEADER = "姓名,证件类型,证件号码,理论知识考试,技能考核"
+
+
+def _resident(i: int) -> str:
+    return make_resident_id("440106", date(1970, 1, 1) + timedelta(days=i // 1000), i % 1000)
+
+
+def _csv_lines(count: int) -> list[str]:
+    return [f"{factories.SURNAMES[i % 25]}{factories.GIVEN[i % 18]},居民身份证,{_resident(i)},{60 + i % 40},75"
+            for i in range(count)]
+
+
+def _xlsx(rows: list[list[object]]) -> bytes:
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("考生名单")
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def entry(session: Session) -> tuple[Batch, Actor]:
+    factories.publish_catalogue(session)
+    filed = factories.body(session)
+    assessor = factories.staff(session, filed, "assessor")
+    return factories.open_batch(session, filed, assessor), assessor
+
+
+def _import(session: Session, entry: tuple[Batch, Actor], name: str, data: bytes) -> imports.ImportResult:
+    batch, assessor = entry
+    return import_spreadsheet(session, batch_id=batch.id, filename=name, stream=io.BytesIO(data), actor=assessor,
+                              now=factories.NOW)
+
+
+def _count(session: Session, batch: Batch) -> int:
+    return len(session.exec(select(Candidate).where(Candidate.batch_id == batch.id)).all())
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "gb18030"])
+def test_csv_in_utf8_with_or_without_bom_and_gb18030(session, entry, encoding):
+    data = "\r\n".join([HEADER, *_csv_lines(3)]).encode(encoding)
+    result = _import(session, entry, "考生.csv", data)
+    assert (result.added, result.passed) == (3, 3)
+    names = {c.name for c in session.exec(select(Candidate).where(Candidate.batch_id == entry[0].id))}
+    assert names == {line.split(",")[0] for line in _csv_lines(3)}
+
+
+def test_xlsx_happy_path_numbers_and_text(session, entry):
+    data = _xlsx([HEADER.split(","), ["王芳", "身份证", _resident(1), 88, 59.0],
+                  ["李强", "resident", _resident(2), 70, None]])
+    result = _import(session, entry, "scores.xlsx", data)
+    assert (result.added, result.passed) == (2, 0)
+    scores = {c.id_number: c.scores for c in session.exec(select(Candidate).where(Candidate.batch_id == entry[0].id))}
+    assert scores == {_resident(1): {"theory": 88, "skill": 59}, _resident(2): {"theory": 70}}
+
+
+def test_one_bad_cell_among_many_writes_nothing_and_names_row_and_column(session, entry):
+    lines = _csv_lines(2000)
+    lines[1233] = lines[1233].rsplit(",", 1)[0] + ",1O0"  # letter O: data row 1234 is file row 1235
+    with pytest.raises(PastedRowsRejected) as refused:
+        _import(session, entry, "scores.csv", "\n".join([HEADER, *lines]).encode())
+    [error] = refused.value.errors
+    assert (error.line, error.column) == (1235, 5)
+    assert "第 1235 行第 5 列（技能考核）" in error.message("zh")
+    assert "Row 1235, column 5 (Practical skills" in error.message("en")
+    assert _count(session, entry[0]) == 0
+
+
+def test_errors_are_capped_and_counted_and_reported_as_safe_xlsx(session, entry):
+    lines = [line.replace("居民身份证", "=HYPERLINK(1)") for line in _csv_lines(1500)]
+    with pytest.raises(PastedRowsRejected) as refused:
+        _import(session, entry, "scores.csv", "\n".join(lines).encode())
+    assert len(refused.value.errors) == imports.MAX_ERRORS and refused.value.omitted == 500
+    assert "1500" in refused.value.message_zh
+    report = openpyxl.load_workbook(io.BytesIO(errors_xlsx(refused.value.errors, "en", refused.value.omitted)))
+    rows = list(report.active.iter_rows(values_only=True))
+    assert rows[0] == ("Row", "Column", "Column name", "Problem")
+    assert rows[1][:3] == (1, 2, "ID type")
+    assert "=HYPERLINK" in rows[1][3] and not rows[1][3].startswith("=")
+    assert rows[-1][0] == "… 500 more error(s) not listed"
+    formula = errors_xlsx([imports.CellError(1, 1, "=zh", "-en", "@x", "+y")], "zh")
+    cells = next(openpyxl.load_workbook(io.BytesIO(formula)).active.iter_rows(min_row=2, values_only=True))
+    assert cells == (1, 1, "'=zh", "'@x")
+
+
+def test_header_must_match_the_columns(session, entry):
+    header = "姓名,证件类型,证件号码,技能考核,理论知识考试"
+    with pytest.raises(PastedRowsRejected) as refused:
+        _import(session, entry, "scores.csv", "\n".join([header, *_csv_lines(2)]).encode())
+    assert [(e.line, e.column) for e in refused.value.errors] == [(1, 4), (1, 5)]
+
+
+def _refused(session, entry, name: str, data: bytes) -> FileRefused:
+    started = time.perf_counter()
+    with pytest.raises(FileRefused) as refused:
+        _import(session, entry, name, data)
+    assert time.perf_counter() - started < 5
+    assert _count(session, entry[0]) == 0
+    return refused.value
+
+
+def _with_part(data: bytes, name: str, content: bytes, replace: bool = False) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if not (replace and info.filename == name):
+                dst.writestr(info, src.read(info))
+        dst.writestr(name, content)
+    return out.getvalue()
+
+
+def test_zip_bomb_is_refused_before_parsing(session, entry):
+    data = _with_part(_xlsx([HEADER.split(",")]), "xl/media/padding.bin", b"\0" * (50 * 1024 * 1024))
+    assert len(data) < 1024 * 1024
+    assert _refused(session, entry, "bomb.xlsx", data).reason == "xlsx-too-large-unzipped"
+
+
+def test_external_link_is_refused(session, entry):
+    data = _with_part(_xlsx([HEADER.split(",")]), "xl/externalLinks/externalLink1.xml",
+                      b'<?xml version="1.0"?><externalLink xmlns="http://schemas.openxmlformats.org/'
+                      b'spreadsheetml/2006/main"/>')
+    assert _refused(session, entry, "linked.xlsx", data).reason == "xlsx-external-link"
+
+
+def test_doctype_entity_is_refused(session, entry):
+    original = _xlsx([HEADER.split(","), *[line.split(",") for line in _csv_lines(1)]])
+    with zipfile.ZipFile(io.BytesIO(original)) as src:
+        sheet = src.read("xl/worksheets/sheet1.xml")
+    start = sheet.index(b"<worksheet")
+    evil = sheet[:start] + b'<!DOCTYPE worksheet [<!ENTITY x "lol">]>' + sheet[start:]
+    data = _with_part(original, "xl/worksheets/sheet1.xml", evil, replace=True)
+    assert _refused(session, entry, "entity.xlsx", data).reason == "xlsx-dtd"
+
+
+def test_png_renamed_xlsx_and_binary_csv_are_refused(session, entry):
+    png = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + bytes(range(256)) * 4
+    assert _refused(session, entry, "photo.xlsx", png).reason == "file-not-xlsx"
+    assert _refused(session, entry, "photo.csv", png).reason == "file-not-csv"
+    assert _refused(session, entry, "old.xls", png).reason == "file-type"
+
+
+def test_file_over_the_size_limit_is_refused(session, entry, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_FILE_BYTES", 1000)
+    data = "\n".join([HEADER, *_csv_lines(30)]).encode()
+    assert _refused(session, entry, "big.csv", data).reason == "file-too-large"
+
+
+def test_too_many_rows_or_columns_are_refused_quickly(session, entry):
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(HEADER.split(","))
+    row = ["王芳", "居民身份证", _resident(1), 80, 80]
+    for _ in range(100_001):
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    assert _refused(session, entry, "huge.xlsx", out.getvalue()).reason == "too-many-rows"
+    wide = _xlsx([HEADER.split(","), ["x"] * 51])
+    assert _refused(session, entry, "wide.xlsx", wide).reason == "too-many-columns"
+    csv_rows = "\n".join([HEADER, *(["王芳,居民身份证,1,80,80"] * 100_001)]).encode()
+    assert _refused(session, entry, "huge.csv", csv_rows).reason == "too-many-rows"
+
+
+def test_template_round_trip(session, entry):
+    batch, _ = entry
+    template = template_xlsx(batch_level(session, batch))
+    book = openpyxl.load_workbook(io.BytesIO(template))
+    assert book.sheetnames == ["考生名单", "填写说明"]
+    sheet = book["考生名单"]
+    assert [c.value for c in sheet[1]] == HEADER.split(",")
+    guide = [row[0] for row in book["填写说明"].iter_rows(min_row=2, values_only=True)]
+    assert guide[:5] == ["姓名", "证件类型", "证件号码", "理论知识考试", "技能考核"]
+    sheet["A2"], sheet["C2"], sheet["E2"] = "陈静", _resident(7), 55
+    filled = io.BytesIO()
+    book.save(filled)
+    result = _import(session, entry, "模板.xlsx", filled.getvalue())
+    assert (result.added, result.passed) == (1, 0)
+    [candidate] = session.exec(select(Candidate).where(Candidate.batch_id == batch.id)).all()
+    assert (candidate.name, candidate.id_number, candidate.scores) == ("陈静", _resident(7),
+                                                                       {"theory": 85, "skill": 55})
+
+
+@pytest.fixture
+def import_client(app):
+    return app.test_client()
+
+
+def test_api_template_and_import(session, entry, import_client):
+    from tests.api.credentials import auth_headers
+
+    batch, assessor = entry
+    headers = auth_headers(session, assessor)
+    template = import_client.get(f"/api/v1/batches/{batch.id}/template.xlsx", headers=headers)
+    assert template.status_code == 200 and template.data.startswith(b"PK")
+    bad = "\n".join([HEADER, *_csv_lines(2)]).replace("75\n", "101\n").encode()
+    refused = import_client.post(f"/api/v1/batches/{batch.id}/import", headers={**headers, "Accept-Language": "en"},
+                                 data={"file": (io.BytesIO(bad), "s.csv")}, content_type="multipart/form-data")
+    assert refused.status_code == 422
+    assert refused.json["errors"][0]["row"] == 2 and refused.json["errors"][0]["column"] == 5
+    report = import_client.post(f"/api/v1/batches/{batch.id}/import?errors=xlsx", headers=headers,
+                                data={"file": (io.BytesIO(bad), "s.csv")}, content_type="multipart/form-data")
+    assert report.status_code == 422 and report.data.startswith(b"PK")
+    good = "\n".join([HEADER, *_csv_lines(2)]).encode()
+    added = import_client.post(f"/api/v1/batches/{batch.id}/import", headers=headers,
+                               data={"file": (io.BytesIO(good), "s.csv")}, content_type="multipart/form-data")
+    assert added.status_code == 201 and added.json == {"added": 2, "passed": 2}
+    other = factories.staff(session, factories.body(session), "assessor")
+    hidden = import_client.post(f"/api/v1/batches/{batch.id}/import", headers=auth_headers(session, other),
+                                data={"file": (io.BytesIO(good), "s.csv")}, content_type="multipart/form-data")
+    assert hidden.status_code == 404
+    read_only = import_client.post(f"/api/v1/batches/{batch.id}/import",
+                                   headers=auth_headers(session, assessor, write=False),
+                                   data={"file": (io.BytesIO(good), "s.csv")}, content_type="multipart/form-data")
+    assert read_only.status_code == 403
