@@ -527,7 +527,8 @@ def test_english_is_given_when_asked_for(client, session, world):
 def test_every_batch_operation_is_documented_with_its_errors(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     operations = {(path, method): op for path, item in spec["paths"].items() if path.startswith("/api/v1/batches")
-                  for method, op in item.items() if method in ("get", "post", "put", "patch", "delete")}
+                  for method, op in item.items() if method in ("get", "post", "put", "patch", "delete")
+                  and "batches" in op.get("tags", ())}  # the file import under the same path has its own tag
     assert len(operations) == 12
     for (path, method), op in operations.items():
         assert op["summary"], (path, method)
