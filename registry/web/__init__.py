@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, g, request, url_for
 from flask_babel import Babel, format_date, format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -89,8 +89,14 @@ def _standard_ref(ref: str) -> str:
 
 
 def _occupation_en(code: str) -> str:
-    """The English name of an occupation, from its newest published standard ("" when unknown)."""
-    return occupation_names(get_session(), [code]).get(code, ("", ""))[1]
+    """The English name of an occupation, from its newest published standard ("" when unknown).
+
+    Asked once per code and request: a holder's page shows many certificates of few occupations.
+    """
+    known: dict[str, str] = g.setdefault("occupation_en", {})
+    if code not in known:
+        known[code] = occupation_names(get_session(), [code]).get(code, ("", ""))[1]
+    return known[code]
 
 
 def _level_en(digit: int) -> str:
