@@ -645,7 +645,7 @@ def breakdown(url: str, master_key: str, targets: Sequence[Target], count: int, 
     from sqlmodel import col, create_engine, select
 
     from registry import create_app
-    from registry.db import make_engine, make_session_factory
+    from registry.db import get_lookup_session, make_engine, make_session_factory
     from registry.limits import limiter
     from registry.models import Certificate
     from registry.schemas.verify import VerifyRequestSchema, VerifyResponseSchema
@@ -670,6 +670,11 @@ def breakdown(url: str, master_key: str, targets: Sequence[Target], count: int, 
     def service(i: int, factory: Any = sessions) -> Any:
         with factory() as session:
             return verify_by_number(session, number=targets[i % n].number, name=targets[i % n].name)
+
+    def lookup(i: int) -> Any:
+        """As the view does it: the app's read session in autocommit, closed when the app context ends."""
+        with app.app_context():
+            return verify_by_number(get_lookup_session(), number=targets[i % n].number, name=targets[i % n].name)
 
     def orm_entity(i: int) -> Any:
         with bare_sessions() as session:
@@ -710,8 +715,9 @@ def breakdown(url: str, master_key: str, targets: Sequence[Target], count: int, 
         ("app: GET /api/v1/", lambda i: client.get("/api/v1/")),
         ("app: POST /api/v1/verify", post),
         ("app: POST /api/v1/verify, rate limiter off", post),
-        ("service: session + verify_by_number (the app's engine: pre-ping)", service),
-        ("service: session + verify_by_number, no pre-ping", lambda i: service(i, bare_sessions)),
+        ("service: lookup session (autocommit) + verify_by_number, as the view", lookup),
+        ("service: session in a transaction + verify_by_number (pre-ping)", service),
+        ("service: session in a transaction + verify_by_number, no pre-ping", lambda i: service(i, bare_sessions)),
         ("ORM: session + select(Certificate) by number, no joins", orm_entity),
         ("psycopg: the service's SQL, BEGIN ... ROLLBACK", lambda i: replay(in_transaction, i)),
         ("psycopg: the service's SQL, autocommit", lambda i: replay(autocommit, i)),

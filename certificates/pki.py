@@ -11,7 +11,7 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import NameOID
@@ -90,8 +90,12 @@ def encrypt_private_key(key: ec.EllipticCurvePrivateKey, master_key: bytes, cont
     """Version byte, 96-bit nonce, AES-256-GCM of the PKCS#8 DER; context is authenticated, so the blob only
     opens with the same context (the row's key id)."""
     _require_p256(key, ec.EllipticCurvePrivateKey)
+    return _seal(key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                   serialization.NoEncryption()), master_key, context)
+
+
+def _seal(der: bytes, master_key: bytes, context: str) -> bytes:
     aad = _associated_data(context)
-    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     nonce = os.urandom(_NONCE_BYTES)
     return _BLOB_VERSION + nonce + AESGCM(_derive(master_key, _ENCRYPTION_INFO, 32)).encrypt(nonce, der, aad)
 
@@ -99,6 +103,14 @@ def encrypt_private_key(key: ec.EllipticCurvePrivateKey, master_key: bytes, cont
 def decrypt_private_key(blob: bytes, master_key: bytes, context: str) -> ec.EllipticCurvePrivateKey:
     """KeyDecryptionError for a wrong master key, a wrong context or damaged data (GCM cannot tell them apart;
     compare master_key_fingerprint() with the stored one to single out a wrong master key)."""
+    key = serialization.load_der_private_key(_unseal(blob, master_key, context), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise TypeError(f"expected an ECDSA P-256 private key, got {type(key).__name__}")
+    _require_p256(key, ec.EllipticCurvePrivateKey)
+    return key
+
+
+def _unseal(blob: bytes, master_key: bytes, context: str) -> bytes:
     aad = _associated_data(context)
     encryption_key = _derive(master_key, _ENCRYPTION_INFO, 32)
     if not isinstance(blob, bytes | bytearray | memoryview):
@@ -115,10 +127,22 @@ def decrypt_private_key(blob: bytes, master_key: bytes, context: str) -> ec.Elli
         raise KeyDecryptionError(
             "the private key could not be decrypted: wrong master key, a blob from another key id, or damaged data"
         ) from None
-    key = serialization.load_der_private_key(der, password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise TypeError(f"expected an ECDSA P-256 private key, got {type(key).__name__}")
-    _require_p256(key, ec.EllipticCurvePrivateKey)
+    return der
+
+
+def encrypt_ed25519_private_key(key: ed25519.Ed25519PrivateKey, master_key: bytes, context: str) -> bytes:
+    """As encrypt_private_key, for the Ed25519 keys that sign credentials: the same blob format and cipher."""
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        raise TypeError(f"expected an Ed25519 private key, got {type(key).__name__}")
+    return _seal(key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                   serialization.NoEncryption()), master_key, context)
+
+
+def decrypt_ed25519_private_key(blob: bytes, master_key: bytes, context: str) -> ed25519.Ed25519PrivateKey:
+    """As decrypt_private_key, for an Ed25519 key."""
+    key = serialization.load_der_private_key(_unseal(blob, master_key, context), password=None)
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        raise TypeError(f"expected an Ed25519 private key, got {type(key).__name__}")
     return key
 
 

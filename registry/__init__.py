@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from registry import api, db, web
+from registry import api, db, jobs, web
 from registry.config import INSTANCE_DIR, load_config
 from registry.limits import limiter
 
@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     db.init_app(app)
     limiter.init_app(app)
+    jobs.init_app(app)
     api.init_app(app)
     web.init_app(app)
     return app

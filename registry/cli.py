@@ -471,3 +471,35 @@ def demo() -> None:
     click.echo(f"Signed PDF: registry certificate pdf {valid.number} -o certificate.pdf")
     click.echo("Check offline: registry trust export -o bundle.json && "
                "registry verify certificate.pdf --trust bundle.json")
+
+
+@main.command("worker")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Jobs run at the same time in this process (threads).")
+def worker(workers: int) -> None:
+    """Run background jobs from REGISTRY_JOBS_URL until stopped (Ctrl-C lets running jobs finish).
+
+    Start one on every machine that should share the work; they take jobs from the same queue.
+    """
+    from registry.jobs.worker import run_consumer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if current_app.config["JOBS_URL"] == "immediate":
+        raise click.UsageError("REGISTRY_JOBS_URL=immediate runs jobs inside requests: there is no queue to serve")
+    run_consumer(current_app._get_current_object(), workers=workers)  # type: ignore[attr-defined]
+
+
+@main.command("run", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--worker/--no-worker", default=True, show_default=True,
+              help="Also run background jobs in this process (the embedded default needs no other service).")
+@click.pass_context
+def run(ctx: click.Context, worker: bool) -> None:
+    """Serve the registry for development, with a background-job worker (production: gunicorn, and
+    `registry worker` for jobs). Other options are Flask's (`--host`, `--port`, …)."""
+    from flask.cli import run_command
+
+    from registry.jobs.worker import start_embedded
+
+    if worker:
+        start_embedded(current_app._get_current_object())  # type: ignore[attr-defined]
+    run_command.main(args=ctx.args, prog_name=f"{ctx.info_name}", standalone_mode=False, obj=ctx.obj)

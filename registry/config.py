@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,32 @@ _SETTINGS: dict[str, tuple[Any, Any]] = {
     "PROXY_COUNT": (0, int),
     "RATELIMIT_STORAGE_URI": ("memory://", str),
     "ENV": ("production", str),
+    # Spreadsheet import of a batch's candidates (CSV or XLSX; API and console): a file over a limit is refused
+    # whole, nothing of it written.
+    "IMPORT_MAX_BYTES": (20 * 1024 * 1024, int),  # the uploaded file
+    "IMPORT_MAX_ROWS": (100_000, int),  # candidate rows in one file, the header row not counted
+    "IMPORT_MAX_COLUMNS": (50, int),  # cells in a row, trailing empty cells not counted
+    "IMPORT_MAX_ERRORS": (1000, int),  # bad cells named in a refusal; the rest are only counted
+    "IMPORT_MAX_UNZIPPED_BYTES": (400 * 1024 * 1024, int),  # all parts of an XLSX together, once unzipped
+    # A zip bomb: one XLSX part larger than the floor, unzipped, and more than this many times its zipped size.
+    "IMPORT_MAX_RATIO": (200, int),
+    "IMPORT_RATIO_FLOOR": (1024 * 1024, int),
+    "IMPORT_MAX_ZIP_ENTRIES": (5_000, int),  # parts in an XLSX
+    # The task queue for long work: sqlite:///file (embedded default; `registry run` starts a worker thread),
+    # redis://host:port/db in production (run `registry worker` on any number of machines), or immediate.
+    "JOBS_URL": (f"sqlite:///{INSTANCE_DIR / 'jobs.sqlite3'}", str),
+    # Work larger than this many items (passed candidates to issue, pages to print) goes to the queue.
+    "JOBS_INLINE_MAX": (500, int),
+    # A spreadsheet larger than this (bytes; about 20,000 CSV rows) is imported by a background job.
+    "JOBS_IMPORT_INLINE_BYTES": (1024 * 1024, int),
+    # A running job whose worker has not reported for this long is interrupted and is sent again.
+    "JOBS_STALE_SECONDS": (30.0, float),
 }
+
+# The settings that bound an uploaded file: a request body larger than the largest of them plus REQUEST_OVERHEAD
+# (multipart framing, the CSRF token) is refused with 413 before it is read (Flask's MAX_CONTENT_LENGTH).
+UPLOAD_LIMITS = ("IMPORT_MAX_BYTES",)
+REQUEST_OVERHEAD = 1024 * 1024
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105
 
@@ -45,11 +71,25 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         raw = os.environ.get(f"REGISTRY_{name}")
         config[name] = parse(raw) if raw is not None else default
     config.update(overrides or {})
+    config.setdefault("MAX_CONTENT_LENGTH", largest_upload(config) + REQUEST_OVERHEAD)
     _check_base_url(config["BASE_URL"])
     if not config["SECRET_KEY"]:
         # Only for a laptop: wsgi.py (the production entry point) warns when this key is used.
         config["SECRET_KEY"] = DEVELOPMENT_SECRET
     return config
+
+
+def largest_upload(config: Mapping[str, Any]) -> int:
+    """The largest file any upload accepts, in bytes (what a 413 answer names)."""
+    return max(int(config[name]) for name in UPLOAD_LIMITS)
+
+
+def upload_size(size: int) -> str:
+    """A size limit as people read it: 20 MB, 1.5 MB, 900 KB."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} B"
 
 
 def _check_base_url(url: str) -> None:

@@ -114,6 +114,22 @@ def get_read_session() -> Session:
     return g.db_read_session
 
 
+def get_lookup_session() -> Session:
+    """The read session, for a request whose reads are each complete in one statement (the public lookups).
+
+    On PostgreSQL its statements run in autocommit: no BEGIN and ROLLBACK round trips around the query, which
+    cost more than a lookup by a unique index. Each statement still reads one consistent snapshot, as every
+    statement does under READ COMMITTED. Nothing written through it could be rolled back: write nothing with it.
+    On SQLite, or when the session already began or is joined to a connection's transaction (tests), it reads
+    inside that transaction as any read session does.
+    """
+    session = get_read_session()
+    bind = session.bind
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})  # reset when the session closes
+    return session
+
+
 def _close_session(_exc: BaseException | None) -> None:
     from flask import g
 

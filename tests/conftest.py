@@ -21,6 +21,9 @@ from registry.migrate import upgrade
 from registry.services.keys import KeyVault
 
 DATA = Path(__file__).parent / "data"
+# Jobs run inside the request that asks for them unless a test chooses a queue (tests/integration/test_job_worker.py
+# runs real workers); no test app writes the queue file under instance/.
+os.environ.setdefault("REGISTRY_JOBS_URL", "immediate")
 TEST_KEY = DATA / "test-signing-key.pem"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -125,7 +128,7 @@ def app(database_url: str, session) -> Iterator[Flask]:
     from tests.factories import TEST_MASTER_KEY
 
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "MASTER_KEY": TEST_MASTER_KEY,
-                      "VERIFY_RATE_LIMIT": "5 per minute"})
+                      "VERIFY_RATE_LIMIT": "5 per minute", "JOBS_URL": "immediate"})
     app.extensions["registry.sessions"] = lambda: session
     app.extensions["registry.read_sessions"] = lambda: session
     with app.app_context():

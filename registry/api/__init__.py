@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from registry.api import idempotency
 from registry.api.auth import caller_key, current_actor
+from registry.config import largest_upload, upload_size
 from registry.errors import DomainError
 from registry.limits import limiter
 from registry.schemas.common import ErrorSchema
@@ -21,7 +22,7 @@ from registry.schemas.common import ErrorSchema
 log = logging.getLogger(__name__)
 
 _REASONS = {422: "validation-failed", 429: "rate-limited", 404: "not-found", 405: "method-not-allowed",
-            400: "bad-request", 500: "internal-error"}
+            400: "bad-request", 413: "too-large", 500: "internal-error"}
 
 
 def reader_language() -> str:
@@ -57,6 +58,10 @@ class RegistryApi(Api):
             elif code == 429:
                 payload["message"] = ("查询过于频繁，请稍后再试。" if reader_language() == "zh"
                                       else "Too many lookups; please try again later.")
+            elif code == 413:
+                size = upload_size(largest_upload(current_app.config))
+                payload["message"] = (f"请求过大：上传的文件不能超过 {size}。" if reader_language() == "zh"
+                                      else f"The request is too large: an uploaded file may be at most {size}.")
             else:
                 payload["message"] = error.description if code < 500 else "Internal error"
         if code >= 500:
@@ -141,8 +146,11 @@ def init_app(app: Flask) -> None:
     from registry.api.certificates import blp as certificates_blp
     from registry.api.docs import bp as docs_bp
     from registry.api.imports import blp as imports_blp
+    from registry.api.jobs import blp as jobs_blp
+    from registry.api.photos import blp as photos_blp
     from registry.api.standards import blp as standards_blp
     from registry.api.statistics import blp as statistics_blp
+    from registry.api.status_lists import blp as status_lists_blp
     from registry.api.trust import bp as trust_bp
     from registry.api.verify import blp as verify_blp
 
@@ -156,14 +164,17 @@ def init_app(app: Flask) -> None:
         api.spec.components.security_scheme(name, scheme)
     api.spec.tag({"name": "service", "description": "What this server offers (public)"})
     api.register_blueprint(verify_blp, url_prefix="/api/v1")
-    for blueprint in (certificates_blp, standards_blp, bodies_blp, batches_blp, imports_blp, statistics_blp):
+    api.register_blueprint(status_lists_blp, url_prefix="/api/v1")  # public, like verification
+    for blueprint in (certificates_blp, standards_blp, bodies_blp, batches_blp, imports_blp, statistics_blp,
+                      jobs_blp, photos_blp):
         if blueprint.name not in _BUDGETED:  # the limiter is global: one budget per blueprint, however many apps
             limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=caller_key)(blueprint)
             _BUDGETED.add(blueprint.name)
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     # Published national standards are public; the rest is for staff and their tokens.
     app.extensions["registry.api_private"] = {b.name for b in (certificates_blp, bodies_blp, batches_blp,
-                                                                imports_blp, statistics_blp)}
+                                                                imports_blp, statistics_blp, jobs_blp,
+                                                                photos_blp)}
     app.before_request(_authenticated)
     app.register_blueprint(trust_bp)
     app.register_blueprint(docs_bp)

@@ -13,9 +13,12 @@ from flask import Response, current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from registry import jobs
 from registry.api.auth import current_actor
 from registry.api.idempotency import idempotent
+from registry.api.jobs import JOB_EXAMPLE, accepted
 from registry.db import get_session
+from registry.models import pk
 from registry.runtime import vault_for
 from registry.schemas.batches import (
     BatchApprovalSchema,
@@ -31,6 +34,7 @@ from registry.schemas.batches import (
     OpenBatchSchema,
 )
 from registry.schemas.common import ErrorSchema
+from registry.schemas.jobs import JobSchema
 from registry.services import batch_api
 from registry.services.batch_register import BatchSearch
 from registry.services.batches import (
@@ -44,6 +48,7 @@ from registry.services.batches import (
     update_candidate,
 )
 from registry.services.issuance import approve_batch
+from registry.services.jobs import passed_count, queue_issuance, reload
 
 blp = Blueprint("batches", __name__, description="Assessment batches, candidates and scores (evaluation body "
                 "staff; the regulator reads)")
@@ -303,15 +308,25 @@ class ApproveBatch(MethodView):
     @blp.alt_response(404, schema=ERROR, description=NOT_FOUND)
     @blp.alt_response(409, schema=ERROR, description="Not awaiting approval, or the body cannot sign now")
     @blp.alt_response(422, schema=ERROR, description="A passed candidate's certificate cannot be printed (named)")
+    @blp.alt_response(202, schema=JobSchema, description="A large batch (more passed candidates than "
+                      "REGISTRY_JOBS_INLINE_MAX, 500 by default) is issued by a background job: the job, with "
+                      "`Location` to poll", example=JOB_EXAMPLE | {"kind": "issue", "status": "queued"})
     @idempotent
     def post(self, batch_id: int) -> Any:
         """Approve a submitted batch and issue one signed certificate per passed candidate, all or nothing.
 
         Answers the issued certificate numbers; approving an issued batch again answers the same certificates.
+        A large batch answers 202 with a background job instead; when the job has succeeded, this batch's
+        certificates are listed by `GET /certificates?batch_id={batch_id}`.
         """
         actor = current_actor(write=True)
         session = get_session()
         batch = batch_api.readable_batch(session, batch_id=batch_id, actor=actor)
+        if batch.status == "submitted" and passed_count(session, batch_id) > current_app.config["JOBS_INLINE_MAX"]:
+            job, new = queue_issuance(session, batch_id=batch_id, actor=actor, now=_now())
+            if new:
+                jobs.send(current_app, job)
+            return accepted(reload(session, pk(job)))
         issued = approve_batch(session, batch_id=batch_id, approved_by=actor, vault=vault_for(current_app),
                                now=_now())
         return {"batch": batch_api.batch_detail(session, batch), "certificates": issued}

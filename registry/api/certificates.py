@@ -1,5 +1,5 @@
 """/api/v1/certificates…: issued certificates for the issuing body's staff and the regulator: listings, the whole
-record, revocation, reissue and the signed PDF.
+record, revocation, reissue, the signed PDF and the Open Badges credential.
 
 A body's staff reach only their own body's certificates: another body's is answered as not found (404), as if it
 did not exist. Which role may revoke or reissue is decided by the revocation service.
@@ -27,7 +27,8 @@ from registry.schemas.certificates import (
 )
 from registry.schemas.common import ErrorSchema
 from registry.services import api_queries
-from registry.services.documents import certificate_pdf
+from registry.services.badges import credential_json
+from registry.services.documents import certificate_badge, certificate_pdf
 from registry.services.revocation import reissue_certificate, revoke_certificate
 
 blp = Blueprint("certificates", __name__, description="Issued certificates (issuing body and regulator)")
@@ -159,4 +160,28 @@ class CertificatePdf(MethodView):
         response = Response(pdf, mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
         response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+
+BADGE_MEDIA_TYPE = "application/ld+json"
+
+
+@blp.route("/certificates/<string:number>/badge")
+class CertificateBadge(MethodView):
+    @blp.response(200, content_type=BADGE_MEDIA_TYPE,
+                  description="The certificate as an Open Badges 3.0 OpenBadgeCredential (W3C VC 2.0), signed with "
+                              "eddsa-rdfc-2022 by the body's did:key (docs/open-badges.md)")
+    @blp.alt_response(401, schema=ErrorSchema, description=_UNAUTHENTICATED)
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
+    @blp.alt_response(409, schema=ErrorSchema,
+                      description="Revoked or superseded, or the body cannot sign now: no fresh credential is signed")
+    def get(self, number: str) -> Response:
+        """The certificate as a signed Open Badges 3.0 credential (JSON-LD); the holder is a salted hash of the ID."""
+        actor = current_actor()
+        session = get_session()
+        cert = api_queries.visible_certificate(session, number=number, actor=actor)
+        credential = certificate_badge(session, vault_for(current_app), number=cert.number, actor=actor,
+                                       settings=document_settings(current_app), now=_now())
+        response = Response(credential_json(credential), mimetype=BADGE_MEDIA_TYPE)
+        response.headers["Content-Disposition"] = f'attachment; filename="{cert.number}.credential.json"'
         return response

@@ -8,6 +8,8 @@ body gets 422, and a concurrent duplicate waits for the first request's answer (
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +21,7 @@ from registry.db import get_session
 from registry.services.idempotency import Answer, check_key, claim, record_answer, release
 
 HEADER = "Idempotency-Key"
-_KEPT_HEADERS = ("Content-Type", "Location")
+_KEPT_HEADERS = ("Content-Type", "Location", "Content-Disposition")
 
 
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,16 +49,37 @@ def _claim() -> Response | None:
         return None
     check_key(key)
     current_actor(write=True)  # the key space is the caller's, so they must be known first
-    fingerprint = hashlib.sha256(
-        f"{request.method} {request.path}?{request.query_string.decode('latin-1')}\n".encode() + request.get_data()
-    ).hexdigest()
-    outcome = claim(get_session(), caller=g.api_caller, key=key, fingerprint=fingerprint, now=datetime.now(UTC))
+    outcome = claim(get_session(), caller=g.api_caller, key=key, fingerprint=_fingerprint(), now=datetime.now(UTC))
     if isinstance(outcome, Answer):
         replay = current_app.response_class(outcome.body, status=outcome.status_code, headers=outcome.headers)
         replay.headers["Idempotent-Replayed"] = "true"
         return replay
     g.idempotency_claim = outcome
     return None
+
+
+def _fingerprint() -> str:
+    """What makes two requests the same: method, path, query and body.
+
+    A multipart body (a file upload) is taken part by part, each file's own bytes included: the boundary between
+    the parts is chosen afresh by the client for every request, so the raw body of a retry differs from the first.
+    """
+    digest = hashlib.sha256(f"{request.method} {request.path}?{request.query_string.decode('latin-1')}\n".encode())
+    if request.mimetype != "multipart/form-data":
+        digest.update(request.get_data())
+        return digest.hexdigest()
+    for name, value in sorted(request.form.items(multi=True)):
+        digest.update(json.dumps(["field", name, value]).encode() + b"\n")
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):  # stable: keeps order
+        stream = upload.stream
+        stream.seek(0, io.SEEK_END)
+        size = stream.tell()
+        stream.seek(0)
+        digest.update(json.dumps(["file", name, upload.filename, size]).encode() + b"\n")
+        while chunk := stream.read(1 << 16):
+            digest.update(chunk)
+        stream.seek(0)  # the view reads the file again
+    return digest.hexdigest()
 
 
 def _keep_answer(response: Response) -> Response:

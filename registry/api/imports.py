@@ -9,26 +9,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
+from registry import jobs
 from registry.api import reader_language
 from registry.api.auth import current_actor
+from registry.api.idempotency import idempotent
+from registry.api.jobs import accepted
 from registry.db import get_session
-from registry.errors import InvalidInput
+from registry.models import pk
+from registry.runtime import import_limits
 from registry.schemas.common import ErrorSchema
+from registry.schemas.jobs import JobSchema
 from registry.services import batch_api
+from registry.services.jobs import queue_import, reload
 from registry.services.registers import batch_level
 from registry.services.sheets import PastedRowsRejected
-from registry.services.spreadsheet_import import (
-    MAX_FILE_BYTES,
-    errors_xlsx,
-    import_spreadsheet,
-    template_xlsx,
-)
+from registry.services.spreadsheet_import import errors_xlsx, import_spreadsheet, template_xlsx
 
 blp = Blueprint("imports", __name__, description="Spreadsheet import of a batch's candidates and scores (evaluation "
                 "body staff)")
@@ -38,7 +39,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 class SpreadsheetUploadSchema(Schema):
     file = Upload(required=True, metadata={"description": "the filled-in template: .xlsx, or .csv in UTF-8 or "
-                                                          "GB18030; at most 20 MB and 100,000 rows"})
+                                                          "GB18030; at most 20 MB and 100,000 rows by default "
+                                                          "(REGISTRY_IMPORT_MAX_BYTES, REGISTRY_IMPORT_MAX_ROWS)"})
 
 
 class ImportQuerySchema(Schema):
@@ -49,6 +51,12 @@ class ImportQuerySchema(Schema):
 class ImportResultSchema(Schema):
     added = fields.Integer(required=True)
     passed = fields.Integer(required=True)
+
+
+def _size(stream: Any) -> int:
+    size = int(stream.seek(0, 2))
+    stream.seek(0)
+    return size
 
 
 @blp.after_request
@@ -68,7 +76,8 @@ class BatchTemplate(MethodView):
         actor = current_actor()
         session = get_session()
         batch = batch_api.readable_batch(session, batch_id=batch_id, actor=actor)
-        return Response(template_xlsx(batch_level(session, batch)), mimetype=XLSX, headers={
+        template = template_xlsx(batch_level(session, batch), import_limits(current_app))
+        return Response(template, mimetype=XLSX, headers={
             "Content-Disposition": f'attachment; filename="batch-{batch_id}-template.xlsx"'})
 
 
@@ -81,22 +90,34 @@ class BatchImport(MethodView):
     @blp.alt_response(403, schema=ErrorSchema, description="A read-only token, or a role that may not enter scores")
     @blp.alt_response(404, schema=ErrorSchema, description="No such batch, or another body's")
     @blp.alt_response(409, schema=ErrorSchema, description="The batch is submitted or issued: no more changes")
+    @blp.alt_response(413, schema=ErrorSchema, description="The request is larger than the largest upload allowed "
+                      "(`reason` too-large): refused before it is read")
     @blp.alt_response(422, schema=ErrorSchema, description="The file refused (`reason` names the rule: "
                       "file-too-large, file-not-xlsx, file-not-csv, xlsx-too-large-unzipped, xlsx-external-link, "
                       "xlsx-dtd, too-many-rows, too-many-columns), or its rows: `errors` lists each bad cell by "
-                      "row and column (at most 1000; `omitted` counts the rest); nothing is added")
+                      "row and column (at most 1000; `omitted` counts the rest); nothing is added. "
+                      "With an `Idempotency-Key`, the same file again gets this answer again")
+    @blp.alt_response(202, schema=JobSchema, description="A file larger than REGISTRY_JOBS_IMPORT_INLINE_BYTES "
+                      "(1 MB by default, about 20,000 rows) is imported by a background job: the job, with "
+                      "`Location` to poll. A refused file's row errors are then in the job's `result.errors`, "
+                      "and its XLSX report at `/jobs/{job_id}/file`")
+    @idempotent
     def post(self, query: dict[str, Any], files: dict[str, Any], batch_id: int) -> Any:
         """Import candidates and scores from an XLSX or CSV file: all rows, or none if any cell is refused."""
         actor = current_actor(write=True)
-        if (request.content_length or 0) > MAX_FILE_BYTES + 64 * 1024:
-            raise InvalidInput("file-too-large", f"文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MB 的上限。",
-                               f"The file is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit.",
-                               field="file")
         upload = files["file"]
         lang = reader_language()
+        if _size(upload.stream) > current_app.config["JOBS_IMPORT_INLINE_BYTES"]:
+            session = get_session()
+            batch_api.readable_batch(session, batch_id=batch_id, actor=actor)
+            job, _ = queue_import(session, batch_id=batch_id, actor=actor, filename=upload.filename or "",
+                                  content=upload.stream.read(), lang=lang, now=datetime.now(UTC))
+            jobs.send(current_app, job)
+            return accepted(reload(session, pk(job)))
         try:
             result = import_spreadsheet(get_session(), batch_id=batch_id, filename=upload.filename or "",
-                                        stream=upload.stream, actor=actor, now=datetime.now(UTC))
+                                        stream=upload.stream, actor=actor, now=datetime.now(UTC),
+                                        limits=import_limits(current_app))
         except PastedRowsRejected as refused:
             if query["errors"] == "xlsx":
                 return Response(errors_xlsx(refused.errors, lang, refused.omitted), status=422, mimetype=XLSX,

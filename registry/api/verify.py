@@ -7,7 +7,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
@@ -15,7 +15,7 @@ from webargs.flaskparser import abort
 
 from certificates import fold_id, mask_id
 from registry.api.auth import caller_key, current_actor
-from registry.db import get_read_session
+from registry.db import get_lookup_session, get_read_session
 from registry.errors import InvalidInput
 from registry.limits import limiter
 from registry.schemas.common import ErrorSchema
@@ -35,10 +35,7 @@ blp = Blueprint("verify", __name__, description="Certificate verification (publi
 
 def _is_miss(response: Response) -> bool:
     """Only misses and malformed lookups count against the limit; genuine checks never do."""
-    if response.status_code != 200:
-        return True
-    body = response.get_json(silent=True) or {}
-    return not body.get("matches")
+    return response.status_code != 200 or not g.get("verify_found", False)
 
 
 @blp.route("/verify")
@@ -48,7 +45,8 @@ class Verify(MethodView):
         limiter.limit(lambda: current_app.config["VERIFY_CEILING"]),
     ]
 
-    @blp.arguments(VerifyRequestSchema, example={"number": "S000044100001265000001", "name": "张伟"})
+    # A schema instance, made once: given the class, webargs would build a new schema for every request.
+    @blp.arguments(VerifyRequestSchema(), example={"number": "S000044100001265000001", "name": "张伟"})
     @blp.response(200, VerifyResponseSchema)
     @blp.alt_response(422, schema=ErrorSchema, description="Malformed request")
     @blp.alt_response(429, schema=ErrorSchema, description="Too many misses (or lookups) from this client")
@@ -58,11 +56,12 @@ class Verify(MethodView):
 
         A wrong name and an unknown number give the same empty answer.
         """
-        session = get_read_session()
+        session = get_lookup_session()
         if "number" in data:
             matches = verify_by_number(session, number=data["number"], name=data["name"])
         else:
             matches = verify_by_id_number(session, id_number=data["id_number"], name=data["name"])
+        g.verify_found = bool(matches)  # for _is_miss, without parsing the answer again
         return {"matches": matches}
 
 

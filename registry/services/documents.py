@@ -9,11 +9,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from certificates import FieldError
+from certificates.attachments import CREDENTIAL_DESCRIPTION, CREDENTIAL_FILE, CREDENTIAL_MIME, attach_file
 from certificates.pades import sign_pdf
 from certificates.payload import qr_url
 from certificates.pdf import CertificateDocument, render_certificate
@@ -21,7 +24,9 @@ from certificates.qr import qr_matrix
 from certificates.record import CertificateRecord
 from registry.errors import Conflict, Forbidden
 from registry.models import Body, Certificate, CertificatePdf, pk
+from registry.models.photo import CandidatePhoto
 from registry.services.actors import Actor
+from registry.services.badges import credential_json, signed_credential
 from registry.services.issuance import get_certificate
 from registry.services.keys import BodySigner, KeyVault, body_signer
 from registry.services.validation import field_error
@@ -53,12 +58,20 @@ def render_unsigned(cert: Certificate, settings: DocumentSettings) -> bytes:
     url = certificate_url(cert, settings)
     try:
         return render_certificate(CertificateDocument(
-            record=record, qr_modules=qr_matrix(url).modules, qr_url=url, photo=None,
+            record=record, qr_modules=qr_matrix(url).modules, qr_url=url, photo=holder_photo(cert),
             show_full_id=settings.full_id, lookup_url=settings.lookup_url,
             body_lookup_url=settings.body_lookup_url(record.body_credit_code),
         ))
     except FieldError as err:
         raise field_error(err) from err
+
+
+def holder_photo(cert: Certificate) -> bytes | None:
+    """The photo stored for the candidate the certificate was issued to (a reissue keeps the candidate), read
+    through the certificate's own session so that every caller of render_unsigned prints it."""
+    session = object_session(cert)
+    photo = session.get(CandidatePhoto, cert.candidate_id) if session is not None else None
+    return photo.content if photo is not None else None
 
 
 def sign_document(pdf: bytes, signing: BodySigner, *, now: datetime) -> bytes:
@@ -72,6 +85,26 @@ def require_document_access(actor: Actor, cert: Certificate) -> None:
         return
     raise Forbidden("certificate-not-yours", "只有发证机构和监管方可以下载此证书。",
                     "Only the issuing body and the regulator may download this certificate.")
+
+
+def with_credential(session: Session, vault: KeyVault, cert: Certificate, pdf: bytes, *,
+                    settings: DocumentSettings, now: datetime) -> bytes:
+    """The unsigned PDF carrying the certificate's Open Badges credential as an attached file, for the PDF's own
+    signature to cover (docs/open-badges.md)."""
+    credential = signed_credential(session, vault, cert, base_url=settings.base_url, now=now)
+    return attach_file(pdf, name=CREDENTIAL_FILE, data=credential_json(credential), mime_type=CREDENTIAL_MIME,
+                       description=CREDENTIAL_DESCRIPTION)
+
+
+def certificate_badge(
+    session: Session, vault: KeyVault, *, number: str, actor: Actor, settings: DocumentSettings, now: datetime
+) -> dict[str, Any]:
+    """The certificate's signed Open Badges credential for its body's staff or the regulator, as for the PDF."""
+    cert = get_certificate(session, number)
+    require_document_access(actor, cert)
+    credential = signed_credential(session, vault, cert, base_url=settings.base_url, now=now)
+    session.commit()  # the body's credential key, if this was its first credential
+    return credential
 
 
 def certificate_pdf(
@@ -107,7 +140,8 @@ def signed_pdf(session: Session, vault: KeyVault, cert: Certificate, *, settings
             "itself stays valid and can be checked by its QR code or in the registry.",
         )
     signing = body_signer(session, vault, body)
-    pdf = sign_document(render_unsigned(cert, settings), signing, now=now)
+    pdf = sign_document(with_credential(session, vault, cert, render_unsigned(cert, settings), settings=settings,
+                                        now=now), signing, now=now)
     session.add(CertificatePdf(certificate_id=pk(cert), key_id=signing.key_id,
                                sha256=hashlib.sha256(pdf).hexdigest(), content=pdf, created_at=now))
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -28,13 +29,19 @@ from registry.services.keys import KeyVault, body_signer
 from registry.services.numbering import allocate_serials
 from registry.services.validation import field_error
 
+Progress = Callable[[int, int], None]  # (done, total)
+PROGRESS_EVERY = 100  # certificates signed between two progress reports
+
 
 def approve_batch(
-    session: Session, *, batch_id: int, approved_by: Actor, vault: KeyVault, now: datetime
+    session: Session, *, batch_id: int, approved_by: Actor, vault: KeyVault, now: datetime,
+    progress: Progress | None = None,
 ) -> list[Certificate]:
     """Approve a submitted batch and issue its certificates in the same transaction.
 
-    Retrying after success returns the certificates already issued, never new ones.
+    Retrying after success returns the certificates already issued, never new ones. `progress(done, total)`
+    is told as certificates are signed (a background job shows it); nothing is visible to others until the
+    commit, so a process killed midway leaves the batch as it was.
     """
     batch = get_batch(session, batch_id, for_update=True)
     require_body_role(approved_by, batch.body_id, "supervisor")
@@ -50,7 +57,7 @@ def approve_batch(
     passed = [c for c in candidates if c.passed]
     try:
         issued = _issue(session, batch=batch, body=body, candidates=passed, actor=approved_by,
-                        signer=body_signer(session, vault, body).signer, now=now)
+                        signer=body_signer(session, vault, body).signer, now=now, progress=progress)
         batch.status, batch.decided_by, batch.decided_at = "issued", approved_by.user_id, now
         record_event(
             session, actor=approved_by, action="batch.approved", object_type="batch", object_id=batch.id,
@@ -73,6 +80,7 @@ def _issue(
     actor: Actor,
     signer: Signer,
     now: datetime,
+    progress: Progress | None = None,
 ) -> list[dict[str, object]]:
     if not candidates:
         return []
@@ -125,6 +133,8 @@ def _issue(
             certificate_row(replace(draft, number=numbered.text), numbered, body_id=body.id, batch_id=batch.id,
                             candidate_id=candidate.id, signer=signer, now=now)
         )
+        if progress is not None and (offset + 1) % PROGRESS_EVERY == 0:
+            progress(offset + 1, len(candidates))
     session.execute(insert(Certificate), rows)
     session.execute(
         insert(AuditEvent),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from pypdf import PdfReader, PdfWriter
 from sqlmodel import Session
@@ -16,7 +17,16 @@ from registry.services.registers import body_batch
 BODY_ROLES = ("body_admin", "assessor", "supervisor")
 
 
-def print_bundle(session: Session, *, batch_id: int, actor: Actor, settings: DocumentSettings) -> bytes:
+def bundle_size(session: Session, *, batch_id: int, actor: Actor) -> int:
+    """How many pages the batch's bundle has (its valid certificates), for the caller who decides whether to
+    render it now or in a background job."""
+    batch = body_batch(session, batch_id=batch_id, actor=actor)
+    require_body_role(actor, batch.body_id, *BODY_ROLES)
+    return sum(1 for cert in certificates_of_batch(session, batch_id) if cert.status == "valid")
+
+
+def print_bundle(session: Session, *, batch_id: int, actor: Actor, settings: DocumentSettings,
+                 progress: Callable[[int, int], None] | None = None) -> bytes:
     """The batch's valid certificates, one page each in serial order, merged into one PDF (pypdf).
 
     The pages are rendered unsigned from the signed records rather than merging the signed PDFs: a PAdES
@@ -33,8 +43,10 @@ def print_bundle(session: Session, *, batch_id: int, actor: Actor, settings: Doc
         raise Conflict("bundle-empty", "该批次没有可打印的有效证书。", "The batch has no valid certificate to print.",
                        field="batch_id")
     writer = PdfWriter()
-    for cert in certificates:
+    for done, cert in enumerate(certificates, start=1):
         writer.append(PdfReader(io.BytesIO(render_unsigned(cert, settings))))
+        if progress is not None and done % 20 == 0:
+            progress(done, len(certificates))
     writer.add_metadata({"/Title": f"职业技能等级证书 打印批次 {batch_id} / Certificates of batch {batch_id}",
                          "/Creator": "skill-registry"})
     out = io.BytesIO()

@@ -1,9 +1,10 @@
 """Candidates and scores imported from an uploaded spreadsheet (XLSX or CSV), the template to fill in, and the
 error report to download.
 
-The file is read as a stream of rows into the row model of pasted text (sheets.check_rows): the whole file is
-checked before anything is written, every bad cell named by row and column; then the rows are inserted in
-chunks inside one transaction, all or none. Hostile files are refused before a parser sees them: too big, a
+The file is read as a stream of rows into the row model of pasted text (sheets.checked_rows): the whole file is
+checked before anything is written, every bad cell named by row and column; then it is read and checked again
+and the rows are inserted in chunks inside one transaction, all or none, so that no more than a chunk of rows is
+held at a time. Hostile files are refused before a parser sees them: too big, a
 zip bomb, external links, DTDs or entities, too many rows or columns.
 """
 
@@ -14,9 +15,10 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from typing import IO, Any
 
 import openpyxl
@@ -31,20 +33,12 @@ from registry.errors import InvalidInput
 from registry.models import Candidate, pk
 from registry.services.actors import Actor, require_body_role
 from registry.services.audit import record_event
-from registry.services.batches import ENTRY_ROLES, get_batch, require_editable
+from registry.services.batches import ENTRY_ROLES, CandidateInput, get_batch, require_editable
 from registry.services.registers import batch_level, body_batch
-from registry.services.sheets import CellError, check_rows, columns
+from registry.services.sheets import CellError, checked_rows, columns
 from registry.services.statistics import safe_cell
+from registry.services.zip_safety import BOMB_RULES, ArchiveRefused, ZipLimits, check_archive, open_archive
 
-# Limits (module constants until they move to registry/config.py).
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_DATA_ROWS = 100_000
-MAX_COLUMNS = 50
-MAX_ERRORS = 1000
-MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024  # all parts of an XLSX together, once unzipped
-MAX_RATIO = 200  # uncompressed / compressed, for a part larger than RATIO_FLOOR
-RATIO_FLOOR = 1024 * 1024
-MAX_ZIP_ENTRIES = 5_000
 INSERT_CHUNK = 1_000
 XML_HEAD_BYTES = 8 * 1024  # a DTD can only stand in the prolog, before the root element
 
@@ -62,16 +56,31 @@ class FileRefused(InvalidInput):
 
 
 @dataclass(frozen=True)
+class ImportLimits:
+    """What one file may hold: the REGISTRY_IMPORT_* settings (registry/config.py), whose defaults these are."""
+
+    max_bytes: int = 20 * 1024 * 1024  # the file as uploaded
+    max_rows: int = 100_000  # candidate rows, a header row not counted
+    max_columns: int = 50
+    max_errors: int = 1000  # bad cells named when a file is refused; the rest are only counted
+    max_unzipped_bytes: int = 400 * 1024 * 1024  # all parts of an XLSX together, once unzipped
+    max_ratio: int = 200  # uncompressed / compressed, for a part larger than ratio_floor
+    ratio_floor: int = 1024 * 1024
+    max_zip_entries: int = 5_000
+
+
+@dataclass(frozen=True)
 class ImportResult:
     added: int
     passed: int
 
 
 def import_spreadsheet(
-    session: Session, *, batch_id: int, filename: str, stream: IO[bytes], actor: Actor, now: datetime
+    session: Session, *, batch_id: int, filename: str, stream: IO[bytes], actor: Actor, now: datetime,
+    limits: ImportLimits, progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Every row of the file, or none: checked in full first (PastedRowsRejected names each bad cell), then
-    inserted in chunks within one transaction."""
+    inserted in chunks within one transaction. `progress(rows)` is told the rows read so far (a job shows it)."""
     if actor.body_id is not None:
         body_batch(session, batch_id=batch_id, actor=actor)  # another body's batch: not found
     batch = get_batch(session, batch_id, for_update=True)  # the regulator's change is refused just below
@@ -80,37 +89,78 @@ def import_spreadsheet(
     level = batch_level(session, batch)
     existing = {(t, n) for t, n in session.exec(select(col(Candidate.id_type), col(Candidate.id_number))
                                                 .where(Candidate.batch_id == batch_id))}
-    rows = check_rows(read_rows(filename, stream), level, existing=existing, max_rows=MAX_DATA_ROWS,
-                      max_errors=MAX_ERRORS, check_header=True)
-    del existing
+
+    def checked(progress: Callable[[int], None] | None = None) -> Iterator[CandidateInput]:
+        read = read_rows(filename, stream, limits)
+        if progress is not None:
+            read = _counted(read, progress)
+        return checked_rows(read, level, existing=existing, max_rows=limits.max_rows,
+                            max_errors=limits.max_errors, check_header=True)
+
+    # Read twice rather than keep the rows: memory is bounded by what the checks need across rows (the ID
+    # numbers seen, the first max_errors errors), not by the rows. The first reading writes nothing and raises
+    # PastedRowsRejected if any cell is bad.
+    for _ in checked(progress):
+        pass
+    # The second reading checks the same bytes the same way and inserts chunk by chunk.
+    candidates = checked()
     added = passed = 0
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = []
-        for row in rows[start:start + INSERT_CHUNK]:
-            scores = {kind: value for kind, value in row.scores.items() if value is not None}
-            ok = standards.evaluate(level, scores).passed
-            chunk.append({"batch_id": pk(batch), "name": row.name, "id_type": row.id_type,
-                          "id_number": row.id_number, "scores": scores, "passed": ok})
-            passed += ok
-        session.execute(insert(Candidate), chunk)
-        added += len(chunk)
+    try:
+        while chunk := [_values(pk(batch), level, row) for row in islice(candidates, INSERT_CHUNK)]:
+            session.execute(insert(Candidate), chunk)
+            added += len(chunk)
+            passed += sum(values["passed"] for values in chunk)
+    except Exception:
+        session.rollback()  # none of the rows (a PastedRowsRejected here: the stream changed between the readings)
+        raise
     record_event(session, actor=actor, action="batch.candidates-added", object_type="batch", object_id=batch_id,
                  now=now, after={"count": added, "passed": passed, "source": "file"})
     session.commit()
     return ImportResult(added=added, passed=passed)
 
 
+def _values(batch_id: int, level: standards.Level, row: CandidateInput) -> dict[str, Any]:
+    scores = {kind: value for kind, value in row.scores.items() if value is not None}
+    return {"batch_id": batch_id, "name": row.name, "id_type": row.id_type, "id_number": row.id_number,
+            "scores": scores, "passed": standards.evaluate(level, scores).passed}
+
+
+def _counted(rows: Iterator[tuple[int, list[str]]], progress: Callable[[int], None],
+             every: int = 1000) -> Iterator[tuple[int, list[str]]]:
+    count = 0
+    for row in rows:
+        yield row
+        count += 1
+        if count % every == 0:
+            progress(count)
+    progress(count)
+
+
+def estimated_rows(filename: str, data: bytes) -> int:
+    """About how many candidate rows a file holds, without reading it (a background job's progress total):
+    a CSV's line breaks, or an XLSX's <row> elements; the header row not counted. 0 when it cannot tell."""
+    if not data.startswith(_ZIP_MAGIC):
+        return max(0, data.count(b"\n") + (0 if data.endswith(b"\n") else 1) - 1)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sheets = [i for i in archive.infolist()
+                      if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")]
+            return max(0, _xml_rows(archive, sheets[0]) - 1) if sheets else 0
+    except (zipfile.BadZipFile, OSError, RuntimeError):
+        return 0
+
+
 # --- reading ----------------------------------------------------------------------------------------------
 
 
-def read_rows(filename: str, stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
+def read_rows(filename: str, stream: IO[bytes], limits: ImportLimits) -> Iterator[tuple[int, list[str]]]:
     """(row number, stripped cells) for every non-blank row; the file's kind from its name and its bytes."""
     stream.seek(0, io.SEEK_END)
     size = stream.tell()
     stream.seek(0)
-    if size > MAX_FILE_BYTES:
-        raise FileRefused("file-too-large", f"文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MB 的上限。",
-                          f"The file is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit.")
+    if size > limits.max_bytes:
+        raise FileRefused("file-too-large", f"文件超过 {limits.max_bytes // (1024 * 1024)} MB 的上限。",
+                          f"The file is larger than the {limits.max_bytes // (1024 * 1024)} MB limit.")
     if size == 0:
         raise FileRefused("file-empty", "文件是空的。", "The file is empty.")
     magic = stream.read(4)
@@ -123,22 +173,22 @@ def read_rows(filename: str, stream: IO[bytes]) -> Iterator[tuple[int, list[str]
         if magic != _ZIP_MAGIC:
             raise FileRefused("file-not-xlsx", "该文件不是 Excel（.xlsx）工作簿：内容不是 ZIP 格式。",
                               "The file is not an Excel (.xlsx) workbook: its content is not a ZIP archive.")
-        return _xlsx_rows(stream)
-    return _csv_rows(stream)
+        return _xlsx_rows(stream, limits)
+    return _csv_rows(stream, limits)
 
 
-def _limit_columns(line: int, cells: list[str]) -> list[str]:
+def _limit_columns(line: int, cells: list[str], max_columns: int) -> list[str]:
     while cells and not cells[-1]:
         cells.pop()
-    if len(cells) > MAX_COLUMNS:
-        raise FileRefused("too-many-columns", f"第 {line} 行超过 {MAX_COLUMNS} 列。",
-                          f"Row {line} has more than {MAX_COLUMNS} columns.")
+    if len(cells) > max_columns:
+        raise FileRefused("too-many-columns", f"第 {line} 行超过 {max_columns} 列。",
+                          f"Row {line} has more than {max_columns} columns.")
     return cells
 
 
-def _too_many_rows() -> FileRefused:
-    return FileRefused("too-many-rows", f"文件超过 {MAX_DATA_ROWS} 行考生，请分批导入。",
-                       f"The file has more than {MAX_DATA_ROWS} candidate rows: import it in parts.")
+def _too_many_rows(max_rows: int) -> FileRefused:
+    return FileRefused("too-many-rows", f"文件超过 {max_rows} 行考生，请分批导入。",
+                       f"The file has more than {max_rows} candidate rows: import it in parts.")
 
 
 def _csv_encoding(stream: IO[bytes]) -> str:
@@ -161,7 +211,7 @@ def _csv_encoding(stream: IO[bytes]) -> str:
                       "The file is not CSV text (neither UTF-8 nor GB18030 encoded).")
 
 
-def _csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(stream: IO[bytes], limits: ImportLimits) -> Iterator[tuple[int, list[str]]]:
     encoding = _csv_encoding(stream)
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
     try:
@@ -172,12 +222,12 @@ def _csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
         for record in csv.reader(text, delimiter=delimiter):  # a cheap first pass: refuse a huge file early
             if any(cell.strip() for cell in record):
                 count += 1
-                if count > MAX_DATA_ROWS + 1:  # one header row allowed
-                    raise _too_many_rows()
+                if count > limits.max_rows + 1:  # one header row allowed
+                    raise _too_many_rows(limits.max_rows)
         text.seek(0)
         reader = csv.reader(text, delimiter=delimiter)
         for record in reader:
-            cells = _limit_columns(reader.line_num, [cell.strip() for cell in record])
+            cells = _limit_columns(reader.line_num, [cell.strip() for cell in record], limits.max_columns)
             if cells:
                 yield reader.line_num, cells
     except csv.Error as err:
@@ -186,10 +236,11 @@ def _csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
         text.detach()
 
 
-def _check_zip(stream: IO[bytes]) -> None:
+def _check_zip(stream: IO[bytes], limits: ImportLimits) -> None:
+    size = stream.seek(0, io.SEEK_END)
     try:
-        archive = zipfile.ZipFile(stream)
-    except zipfile.BadZipFile as err:
+        archive = open_archive(stream)
+    except ArchiveRefused as err:
         raise FileRefused("file-not-xlsx", "该文件不是有效的 Excel（.xlsx）工作簿（ZIP 结构损坏）。",
                           "The file is not a valid Excel (.xlsx) workbook (broken ZIP structure).") from err
     with archive:
@@ -198,11 +249,8 @@ def _check_zip(stream: IO[bytes]) -> None:
         if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
             raise FileRefused("file-not-xlsx", "该文件不是 Excel（.xlsx）工作簿。",
                               "The file is not an Excel (.xlsx) workbook.")
-        if len(infos) > MAX_ZIP_ENTRIES or sum(info.file_size for info in infos) > MAX_UNCOMPRESSED_BYTES:
-            raise _bomb()
+        _check_parts(archive, size, limits)
         for info in infos:
-            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise _bomb()
             if info.filename.startswith("xl/externalLinks/"):
                 raise FileRefused("xlsx-external-link",
                                   "工作簿含有外部链接，请删除链接（或复制后“粘贴为数值”）再上传。",
@@ -216,8 +264,22 @@ def _check_zip(stream: IO[bytes]) -> None:
                                       f"The workbook part {info.filename} declares a DTD or entities: refused.")
         for info in infos:
             sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
-            if sheet and _xml_rows(archive, info) > MAX_DATA_ROWS + 1:  # one header row allowed
-                raise _too_many_rows()
+            if sheet and _xml_rows(archive, info) > limits.max_rows + 1:  # one header row allowed
+                raise _too_many_rows(limits.max_rows)
+
+
+def _check_parts(archive: zipfile.ZipFile, size: int, limits: ImportLimits) -> None:
+    """The rules every uploaded ZIP is held to (services/zip_safety.py), refused in a workbook's words."""
+    zip_limits = ZipLimits(max_entries=limits.max_zip_entries, max_total_bytes=limits.max_unzipped_bytes,
+                           max_entry_bytes=limits.max_unzipped_bytes, max_ratio=limits.max_ratio,
+                           ratio_floor=limits.ratio_floor)
+    try:
+        check_archive(archive, size=size, limits=zip_limits)
+    except ArchiveRefused as err:
+        if err.reason in BOMB_RULES:
+            raise _bomb() from err
+        raise FileRefused("file-not-xlsx", f"该文件不是有效的 Excel（.xlsx）工作簿：{err.message_zh}",
+                          f"The file is not a valid Excel (.xlsx) workbook: {err.message_en}") from err
 
 
 def _has_dtd(head: bytes) -> bool:
@@ -236,31 +298,31 @@ def _bomb() -> FileRefused:
                        "refused.")
 
 
-def _xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
-    _check_zip(stream)
+def _xlsx_rows(stream: IO[bytes], limits: ImportLimits) -> Iterator[tuple[int, list[str]]]:
+    _check_zip(stream, limits)
     stream.seek(0)
     try:
         book = openpyxl.load_workbook(stream, read_only=True, data_only=True, keep_links=False)
     except Exception as err:  # noqa: BLE001  (any parse failure: the file is not a readable workbook)
         raise FileRefused("file-not-xlsx", "无法读取该 Excel 工作簿。", "The Excel workbook cannot be read.") from err
-    return _sheet_rows(book)
+    return _sheet_rows(book, limits)
 
 
-def _sheet_rows(book: Any) -> Iterator[tuple[int, list[str]]]:
+def _sheet_rows(book: Any, limits: ImportLimits) -> Iterator[tuple[int, list[str]]]:
     try:
         sheet = book.worksheets[0]
-        if (sheet.max_column or 0) > MAX_COLUMNS:
-            raise FileRefused("too-many-columns", f"工作表超过 {MAX_COLUMNS} 列。",
-                              f"The sheet has more than {MAX_COLUMNS} columns.")
-        if (sheet.max_row or 0) > MAX_DATA_ROWS + 1:
-            raise _too_many_rows()
+        if (sheet.max_column or 0) > limits.max_columns:
+            raise FileRefused("too-many-columns", f"工作表超过 {limits.max_columns} 列。",
+                              f"The sheet has more than {limits.max_columns} columns.")
+        if (sheet.max_row or 0) > limits.max_rows + 1:
+            raise _too_many_rows(limits.max_rows)
         count = 0
         for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = _limit_columns(line, [_text(value) for value in values])
+            cells = _limit_columns(line, [_text(value) for value in values], limits.max_columns)
             if cells:
                 count += 1
-                if count > MAX_DATA_ROWS + 1:
-                    raise _too_many_rows()
+                if count > limits.max_rows + 1:
+                    raise _too_many_rows(limits.max_rows)
                 yield line, cells
     finally:
         book.close()
@@ -297,7 +359,7 @@ _EXAMPLE = {"name": "张伟", "id_type": ID_TYPES["resident"][0], "id_number": "
 _EXAMPLE_SCORES = (85, 78, 80)
 
 
-def template_xlsx(level: standards.Level) -> bytes:
+def template_xlsx(level: standards.Level, limits: ImportLimits) -> bytes:
     """The level's columns with Chinese headers and one example row, and a sheet 填写说明 on each column."""
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("考生名单")
@@ -324,7 +386,8 @@ def template_xlsx(level: standards.Level) -> bytes:
                       str(_EXAMPLE_SCORES[index % len(_EXAMPLE_SCORES)]), "否（未考留空）"])
     guide.append([])
     guide.append(["说明", "第一行为表头，请勿修改或调整列的顺序；从第二行起每行一名考生，示例行请替换为实际考生。"])
-    guide.append(["说明", f"每个文件最多 {MAX_DATA_ROWS} 行；任一单元格有误时整个文件不会录入，错误报告会指出行和列。"])
+    guide.append(["说明", f"每个文件最多 {limits.max_rows} 行；"
+                          "任一单元格有误时整个文件不会录入，错误报告会指出行和列。"])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

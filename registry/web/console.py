@@ -19,17 +19,22 @@ from sqlmodel import select
 import standards
 from certificates import ID_TYPES
 from certificates.record import CertificateRecord
+from registry import jobs
+from registry.config import upload_size
 from registry.db import get_session
 from registry.errors import Conflict, DomainError, Forbidden, InvalidInput
-from registry.models import REVOCATION_REASONS, Candidate, Certificate, Revocation, User
-from registry.runtime import document_settings, vault_for
+from registry.models import REVOCATION_REASONS, Batch, Candidate, Certificate, Job, Revocation, User, pk
+from registry.runtime import document_settings, import_limits, vault_for
+from registry.services import jobs as job_service
 from registry.services import registers
-from registry.services.actors import Actor
+from registry.services.actors import Actor, require_body_role
 from registry.services.batches import (
+    ENTRY_ROLES,
     CandidateInput,
     add_candidates,
     open_batch,
     remove_candidate,
+    require_editable,
     return_batch,
     submit_batch,
     update_candidate,
@@ -38,14 +43,17 @@ from registry.services.bodies import get_body, public_scope
 from registry.services.clock import CHINA
 from registry.services.documents import certificate_pdf
 from registry.services.issuance import approve_batch, certificates_of_batch
-from registry.services.printing import print_bundle
+from registry.services.printing import bundle_size, print_bundle
 from registry.services.revocation import reissue_certificate, revoke_certificate, successor_of
 from registry.services.sheets import PastedRowsRejected, add_pasted_candidates, columns
+from registry.services.spreadsheet_import import errors_xlsx, import_spreadsheet, template_xlsx
 from registry.services.users import create_user, deactivate_user
-from registry.web.downloads import pdf_download
+from registry.web import job_pages
+from registry.web.downloads import pdf_download, xlsx_download
 from registry.web.errors import page_errors
 from registry.web.forms import (
     CandidateForm,
+    ImportForm,
     OpenBatchForm,
     PasteForm,
     ReissueForm,
@@ -62,6 +70,7 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
 page_errors(bp)
 
 BODY_STAFF = ("body_admin", "assessor", "supervisor")
+SHOWN_IMPORT_ERRORS = 100  # of a refused file's bad cells, listed on the page (the XLSX report has them all)
 
 
 @bp.after_request
@@ -187,6 +196,7 @@ def _batch_page(batch_id: int, *, status: int = 200, problem: str | None = None,
     components = _components(sheet.level)
     certificates = certificates_of_batch(session, batch_id) if batch.status == "issued" else []
     names = {u.id: u.display_name for u in registers.staff_of(session, batch.body_id)}
+    limits = import_limits(current_app)
     page = render_template(
         "console_batch.html", sheet=sheet, batch=batch, components=components, certificates=certificates,
         printable=any(c.status == "valid" for c in certificates), names=names, problem=problem,
@@ -195,8 +205,23 @@ def _batch_page(batch_id: int, *, status: int = 200, problem: str | None = None,
         paste_form=forms.get("paste_form") or PasteForm(prefix="paste", formdata=None),
         return_form=forms.get("return_form") or ReturnForm(prefix="return", formdata=None),
         paste_errors=forms.get("paste_errors", []), kinds=sheet.level.component_kinds,
+        import_form=forms.get("import_form") or ImportForm(prefix="import", formdata=None),
+        import_refused=forms.get("import_refused"), shown_errors=SHOWN_IMPORT_ERRORS,
+        limits=limits, import_size=upload_size(limits.max_bytes),
+        jobs=_current_jobs(batch),
     )
     return page, status
+
+
+def _current_jobs(batch: Batch) -> list[jobs.JobView]:
+    """The latest job of each kind on the batch, as the page shows them (an issuance failed before the batch
+    was issued by other means is history, not news)."""
+    latest: dict[str, jobs.JobView] = {}
+    for job in job_service.latest_jobs(get_session(), batch_id=pk(batch)):
+        if job.kind not in latest and not (job.kind == "issue" and batch.status == "issued" and
+                                           job.status != "running"):
+            latest[job.kind] = jobs.view(current_app, job)
+    return list(latest.values())
 
 
 def _candidate_form(level: standards.Level, *, bound: bool = False, data: dict[str, str] | None = None) -> ScoresForm:
@@ -265,6 +290,53 @@ def paste(batch_id: int) -> Any:
         return _batch_page(batch_id, status=err.status, paste_form=form)
     count = len(added)
     flash(ngettext("已录入 %(count)s 名考生。", "已录入 %(count)s 名考生。", count, count=format_decimal(count)))
+    return redirect(url_for("console.batch", batch_id=batch_id, _anchor="candidates"))
+
+
+@bp.get("/batches/<int:batch_id>/template.xlsx")
+@staff_required(*BODY_STAFF)
+def import_template(batch_id: int) -> Any:
+    """The XLSX to fill in for this batch's level (the API's template, for a signed-in person)."""
+    session = get_session()
+    batch = registers.body_batch(session, batch_id=batch_id, actor=current_actor())
+    template = template_xlsx(registers.batch_level(session, batch), import_limits(current_app))
+    return xlsx_download(template, f"batch-{batch_id}-template.xlsx")
+
+
+@bp.post("/batches/<int:batch_id>/import")
+@staff_required(*BODY_STAFF)
+def import_file(batch_id: int) -> Any:
+    """Candidates from an XLSX or CSV file: all of them, or none and every bad cell named (a table on the page, or
+    an XLSX report when the second button was pressed)."""
+    actor = current_actor()
+    session = get_session()
+    batch = registers.body_batch(session, batch_id=batch_id, actor=actor)
+    require_body_role(actor, batch.body_id, *ENTRY_ROLES)  # refused as for pasted rows, whatever the file
+    require_editable(batch)
+    form = ImportForm(prefix="import")
+    if not form.validate_on_submit():
+        return _batch_page(batch_id, status=422, import_form=form)
+    upload = form.file.data
+    if upload.stream.seek(0, 2) > current_app.config["JOBS_IMPORT_INLINE_BYTES"]:  # a large file: in the background
+        upload.stream.seek(0)
+        return _start_job(batch_id, lambda actor: job_service.queue_import(
+            session, batch_id=batch_id, actor=actor, filename=upload.filename or "", content=upload.stream.read(),
+            lang=select_language(), now=_now()))
+    upload.stream.seek(0)
+    try:
+        result = import_spreadsheet(session, batch_id=batch_id, filename=upload.filename or "", stream=upload.stream,
+                                    actor=actor, now=_now(), limits=import_limits(current_app))
+    except PastedRowsRejected as err:
+        if form.report.data:
+            # 200, not 422: a browser saves a download only from a successful answer
+            return xlsx_download(errors_xlsx(err.errors, select_language(), err.omitted),
+                                 f"batch-{batch_id}-errors.xlsx")
+        return _batch_page(batch_id, status=422, import_form=form, import_refused=err)
+    except InvalidInput as err:  # the file as a whole: its size, type or shape
+        form.file.errors = [err.message(select_language())]
+        return _batch_page(batch_id, status=err.status, import_form=form)
+    flash(ngettext("已导入 %(count)s 名考生。", "已导入 %(count)s 名考生。", result.added,
+                   count=format_decimal(result.added)))
     return redirect(url_for("console.batch", batch_id=batch_id, _anchor="candidates"))
 
 
@@ -344,10 +416,28 @@ def submit(batch_id: int) -> Any:
 @bp.post("/batches/<int:batch_id>/approve")
 @staff_required(*BODY_STAFF)
 def approve(batch_id: int) -> Any:
+    session = get_session()
+    batch = registers.body_batch(session, batch_id=batch_id, actor=current_actor())
+    if batch.status == "submitted" and job_service.passed_count(session, batch_id) > current_app.config[
+            "JOBS_INLINE_MAX"]:
+        return _start_job(batch_id, lambda actor: job_service.queue_issuance(
+            session, batch_id=batch_id, actor=actor, now=_now()))
+
     def issue(actor: Actor) -> None:
-        approve_batch(get_session(), batch_id=batch_id, approved_by=actor, vault=vault_for(current_app), now=_now())
+        approve_batch(session, batch_id=batch_id, approved_by=actor, vault=vault_for(current_app), now=_now())
 
     return _act(batch_id, issue, _("已批准，证书已签发。"))
+
+
+def _start_job(batch_id: int, queue: Callable[[Actor], tuple[Job, bool]]) -> Any:
+    """Queue a job (or join the open one of its kind) and show its page; a refusal shows on the batch page."""
+    try:
+        job, new = queue(current_actor())
+    except DomainError as err:
+        return _batch_page(batch_id, status=err.status, problem=err.message(select_language()))
+    if new:
+        jobs.send(current_app, job)
+    return redirect(url_for("console.job", job_id=pk(job)))
 
 
 @bp.post("/batches/<int:batch_id>/return")
@@ -364,9 +454,41 @@ def return_(batch_id: int) -> Any:
 @bp.get("/batches/<int:batch_id>/bundle.pdf")
 @staff_required(*BODY_STAFF)
 def bundle(batch_id: int) -> Any:
-    pdf = print_bundle(get_session(), batch_id=batch_id, actor=current_actor(),
+    session = get_session()
+    pages = bundle_size(session, batch_id=batch_id, actor=current_actor())
+    if pages > current_app.config["JOBS_INLINE_MAX"]:
+        return _start_job(batch_id, lambda actor: job_service.queue_print(
+            session, batch_id=batch_id, actor=actor, pages=pages, now=_now()))
+    pdf = print_bundle(session, batch_id=batch_id, actor=current_actor(),
                        settings=document_settings(current_app))
     return pdf_download(pdf, f"batch-{batch_id}-certificates.pdf")
+
+
+# Background jobs (a large batch's issuance or print bundle)
+
+
+@bp.get("/jobs/<int:job_id>")
+@staff_required(*BODY_STAFF)
+def job(job_id: int) -> Any:
+    return job_pages.page(job_id)
+
+
+@bp.get("/jobs/<int:job_id>/progress.json")
+@staff_required(*BODY_STAFF)
+def job_progress(job_id: int) -> Any:
+    return job_pages.progress(job_id)
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+@staff_required(*BODY_STAFF)
+def job_retry(job_id: int) -> Any:
+    return job_pages.retry(job_id)
+
+
+@bp.get("/jobs/<int:job_id>/file")
+@staff_required(*BODY_STAFF)
+def job_file(job_id: int) -> Any:
+    return job_pages.download(job_id)
 
 
 # Certificates

@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, Field, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, Field, PasswordField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
@@ -112,6 +113,15 @@ class PasteForm(FlaskForm):
     rows = TextAreaField(_l("从表格复制的考生行"), validators=[DataRequired(_l("请粘贴考生行。")),
                                                              Length(max=100_000, message=_l("粘贴的内容过长。"))],
                          render_kw={"rows": "8", "spellcheck": "false", "autocomplete": "off"})
+
+
+class ImportForm(FlaskForm):
+    """A spreadsheet of candidates; the file's type and contents are judged by the import service."""
+
+    file = FileField(_l("考生名单文件（.xlsx 或 CSV）"), validators=[FileRequired(_l("请选择要导入的文件。"))],
+                     render_kw={"accept": ".xlsx,.csv"})
+    # The second button: a refused file's errors as an XLSX download instead of a table on the page.
+    report = SubmitField(_l("导入，有错误时下载错误报告（XLSX）"))
 
 
 class ReturnForm(FlaskForm):

@@ -35,9 +35,10 @@ def operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]
 
 
 def is_public(method: str, path: str) -> bool:
-    """Verification, the published standards and the index need no credentials."""
+    """Verification, the published standards, the status lists of credentials and the index need no credentials."""
     return ((method, path) in (("get", "/api/v1/"), ("post", "/api/v1/verify"))
-            or (method == "get" and (path == "/api/v1/standards" or path.startswith("/api/v1/standards/"))))
+            or (method == "get" and (path == "/api/v1/standards" or path.startswith("/api/v1/standards/")))
+            or (method == "get" and path.startswith("/api/v1/status-lists/")))
 
 
 def resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:

@@ -21,20 +21,35 @@ from sqlalchemy import func
 from sqlmodel import col, not_, select
 from werkzeug.routing import Rule
 
-from registry.models import AuditEvent, Batch, Body, Candidate, Certificate, Revocation, ScopeEntry, SigningKey
+from registry.models import (
+    AuditEvent,
+    Batch,
+    Body,
+    Candidate,
+    CandidatePhoto,
+    Certificate,
+    Job,
+    JobFile,
+    Revocation,
+    ScopeEntry,
+    SigningKey,
+)
 from registry.services import batches as batch_service
 from registry.services.actors import Actor
+from registry.services.photo_import import import_photos
 from tests import factories as f
 from tests.api.credentials import auth_headers
+from tests.integration.test_photo_import import jpeg, make_zip
 
 PREFIX = "/api/v1"
-# Public by design (README, docs): the index, the reference, the OpenAPI document, verification, the standards.
+# Public by design (README, docs): the index, the reference, the OpenAPI document, verification, the standards,
+# the Open Badges status lists (docs/open-badges.md).
 PUBLIC_RULES = {"/api/v1/", "/api/v1/docs", "/api/v1/openapi.json", "/api/v1/verify"}
-PUBLIC_PREFIXES = ("/api/v1/standards",)
+PUBLIC_PREFIXES = ("/api/v1/standards", "/api/v1/status-lists/")
 BODY_ROLES = ("body_admin", "assessor", "supervisor")
 READS = ("GET",)
 # URL arguments that name one of body A's objects: another body's staff must get 404 whatever the method.
-A_OBJECTS = {"batch_id", "candidate_id", "number", "body_id", "scope_id"}
+A_OBJECTS = {"batch_id", "candidate_id", "number", "body_id", "scope_id", "job_id"}
 # Private routes naming none of body A's objects, as another body's staff meet them. A new one must be put in
 # one of these sets (the test says so) before the matrix passes.
 COLLECTIONS = {("GET", "/api/v1/batches"), ("GET", "/api/v1/certificates"), ("GET", "/api/v1/bodies")}
@@ -70,6 +85,9 @@ def world(session) -> World:
     batch_service.add_candidates(session, batch_id=draft.id, candidates=f.candidate_inputs(1, start=700),
                                  actor=issued.assessor, now=f.NOW)
     candidate = session.exec(select(Candidate).where(Candidate.batch_id == draft.id)).one()
+    # The draft candidate's photo (so that reading it has something to answer).
+    import_photos(session, batch_id=draft.id, actor=issued.assessor, now=f.NOW,
+                  data=make_zip({f"{candidate.id_number}.jpg": jpeg()}))
     scope = session.exec(select(ScopeEntry).where(ScopeEntry.body_id == a.id)).first()
     keys = session.exec(select(SigningKey).where(SigningKey.body_id == a.id)).all()
     assert scope is not None and keys
@@ -77,8 +95,17 @@ def world(session) -> World:
     candidates = session.exec(select(Candidate).join(Batch).where(Batch.body_id == a.id)).all()
     marks = {a.name, a.credit_code, *(c.number for c in issued.certificates), *(c.id_number for c in candidates),
              *(k.key_id for k in keys)}
+    # A finished print job of body A's, with its file (so that every read of it has something to answer).
+    job = Job(kind="print", status="succeeded", body_id=a.id, batch_id=issued.certificates[0].batch_id,
+              created_by=issued.supervisor.user_id, total=2, done=2, result={"pages": 2}, created_at=f.NOW,
+              finished_at=f.NOW)
+    session.add(job)
+    session.flush()
+    session.add(JobFile(job_id=job.id, role="output", filename="bundle.pdf", media_type="application/pdf",
+                        content=b"%PDF-1.7 body A"))
+    session.commit()
     params = {"batch_id": draft.id, "candidate_id": candidate.id, "number": issued.certificates[0].number,
-              "body_id": a.id, "scope_id": scope.id, "table": "month"}
+              "body_id": a.id, "scope_id": scope.id, "table": "month", "job_id": job.id}
     return World(a=a.id, b=b.id, a_admin=f.staff(session, a, "body_admin"),
                  b_staff={role: f.staff(session, b, role) for role in BODY_ROLES}, regulator=f.regulator(session),
                  params=params, marks=marks)
@@ -239,6 +266,8 @@ def snapshot(session, world: World) -> dict[str, Any]:
         col(Revocation.certificate_id).in_([c.id for c in certificates])).order_by(col(Revocation.id))).all()
     scope = session.exec(select(ScopeEntry).where(ScopeEntry.body_id == a).order_by(col(ScopeEntry.id))).all()
     keys = session.exec(select(SigningKey).where(SigningKey.body_id == a).order_by(col(SigningKey.id))).all()
+    photos = session.exec(select(CandidatePhoto).where(col(CandidatePhoto.candidate_id).in_([c.id for c in candidates]))
+                          .order_by(col(CandidatePhoto.candidate_id))).all()
     body = session.get(Body, a)
     events = session.exec(select(func.count()).select_from(AuditEvent).where(
         not_(col(AuditEvent.action).startswith("token.")), not_(col(AuditEvent.action).startswith("login.")))).one()
@@ -250,6 +279,7 @@ def snapshot(session, world: World) -> dict[str, Any]:
         "scope": [s.model_dump() for s in scope],
         "body": (body.status, body.status_reason, body.status_changed_at, body.name, body.contact_phone),
         "keys": [(k.key_id, k.retired_at, k.not_after) for k in keys],
+        "photos": [(p.candidate_id, p.sha256, p.created_at) for p in photos],
         "audit_events": events,
     }
 

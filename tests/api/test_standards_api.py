@@ -140,8 +140,9 @@ def test_a_diff_with_a_version_that_does_not_exist_names_it(client, published):
 AREAS = {
     "/api/v1/standards": (4, False),
     "/api/v1/bodies": (9, True),
-    "/api/v1/certificates": (5, True),
+    "/api/v1/certificates": (6, True),  # list, get, PDF, Open Badges credential, revoke, reissue
     "/api/v1/statistics": (2, True),
+    "/api/v1/jobs": (3, True),
 }
 
 

@@ -4,6 +4,7 @@ refused before parsing, the template round trip and 100,000 rows in bounded memo
 from __future__ import annotations
 
 import io
+import random
 import time
 import zipfile
 from datetime import date, timedelta
@@ -18,10 +19,17 @@ from registry.services import spreadsheet_import as imports
 from registry.services.actors import Actor
 from registry.services.registers import batch_level
 from registry.services.sheets import PastedRowsRejected
-from registry.services.spreadsheet_import import FileRefused, errors_xlsx, import_spreadsheet, template_xlsx
+from registry.services.spreadsheet_import import (
+    FileRefused,
+    ImportLimits,
+    errors_xlsx,
+    import_spreadsheet,
+    template_xlsx,
+)
 from tests import factories
 
 HEADER = "姓名,证件类型,证件号码,理论知识考试,技能考核"
+DEFAULTS = ImportLimits()
 
 
 def _resident(i: int) -> str:
@@ -51,10 +59,11 @@ def entry(session: Session) -> tuple[Batch, Actor]:
     return factories.open_batch(session, filed, assessor), assessor
 
 
-def _import(session: Session, entry: tuple[Batch, Actor], name: str, data: bytes) -> imports.ImportResult:
+def _import(session: Session, entry: tuple[Batch, Actor], name: str, data: bytes,
+            limits: ImportLimits = DEFAULTS) -> imports.ImportResult:
     batch, assessor = entry
     return import_spreadsheet(session, batch_id=batch.id, filename=name, stream=io.BytesIO(data), actor=assessor,
-                              now=factories.NOW)
+                              now=factories.NOW, limits=limits)
 
 
 def _count(session: Session, batch: Batch) -> int:
@@ -95,7 +104,7 @@ def test_errors_are_capped_and_counted_and_reported_as_safe_xlsx(session, entry)
     lines = [line.replace("居民身份证", "=HYPERLINK(1)") for line in _csv_lines(1500)]
     with pytest.raises(PastedRowsRejected) as refused:
         _import(session, entry, "scores.csv", "\n".join(lines).encode())
-    assert len(refused.value.errors) == imports.MAX_ERRORS and refused.value.omitted == 500
+    assert len(refused.value.errors) == ImportLimits().max_errors and refused.value.omitted == 500
     assert "1500" in refused.value.message_zh
     report = openpyxl.load_workbook(io.BytesIO(errors_xlsx(refused.value.errors, "en", refused.value.omitted)))
     rows = list(report.active.iter_rows(values_only=True))
@@ -115,10 +124,10 @@ def test_header_must_match_the_columns(session, entry):
     assert [(e.line, e.column) for e in refused.value.errors] == [(1, 4), (1, 5)]
 
 
-def _refused(session, entry, name: str, data: bytes) -> FileRefused:
+def _refused(session, entry, name: str, data: bytes, limits: ImportLimits = DEFAULTS) -> FileRefused:
     started = time.perf_counter()
     with pytest.raises(FileRefused) as refused:
-        _import(session, entry, name, data)
+        _import(session, entry, name, data, limits)
     assert time.perf_counter() - started < 5
     assert _count(session, entry[0]) == 0
     return refused.value
@@ -164,10 +173,42 @@ def test_png_renamed_xlsx_and_binary_csv_are_refused(session, entry):
     assert _refused(session, entry, "old.xls", png).reason == "file-type"
 
 
-def test_file_over_the_size_limit_is_refused(session, entry, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_FILE_BYTES", 1000)
+def test_file_over_the_size_limit_is_refused(session, entry):
     data = "\n".join([HEADER, *_csv_lines(30)]).encode()
-    assert _refused(session, entry, "big.csv", data).reason == "file-too-large"
+    assert _refused(session, entry, "big.csv", data, ImportLimits(max_bytes=1000)).reason == "file-too-large"
+
+
+def test_configured_limits_apply(session, entry):
+    rows = "\n".join([HEADER, *_csv_lines(6)]).encode()
+    few = ImportLimits(max_rows=5, max_columns=5, max_errors=2)
+    assert _refused(session, entry, "s.csv", rows, few).reason == "too-many-rows"
+    assert _refused(session, entry, "s.xlsx", _xlsx([HEADER.split(","), *[line.split(",") for line in _csv_lines(6)]]),
+                    few).reason == "too-many-rows"
+    wide = "\n".join([HEADER, _csv_lines(1)[0] + ",x"]).encode()
+    assert _refused(session, entry, "s.csv", wide, few).reason == "too-many-columns"
+    with pytest.raises(PastedRowsRejected) as refused:
+        _import(session, entry, "s.csv", "\n".join([HEADER, *_csv_lines(3)]).replace(",75", ",101").encode(), few)
+    assert len(refused.value.errors) == 2 and refused.value.omitted == 1
+    def one(n: int) -> bytes:
+        return _xlsx([HEADER.split(","), ["王芳", "居民身份证", _resident(n), 80, 80]])
+
+    noise = _with_part(one(100), "xl/media/noise.bin", random.Random(7).randbytes(1536 * 1024))
+    assert _refused(session, entry, "n.xlsx", noise, ImportLimits(max_unzipped_bytes=1024 * 1024)).reason == (
+        "xlsx-too-large-unzipped")
+    zeros = _with_part(one(101), "xl/media/zeros.bin", b"\0" * (3 * 1024 * 1024))
+    assert _refused(session, entry, "z.xlsx", zeros).reason == "xlsx-too-large-unzipped"
+
+    # The same files within larger limits
+    assert _import(session, entry, "n.xlsx", noise).added == 1  # incompressible: only the smaller limit refused it
+    assert _import(session, entry, "z.xlsx", zeros, ImportLimits(max_ratio=10**6)).added == 1
+    assert _import(session, entry, "s.csv", rows, ImportLimits(max_rows=6)).added == 6
+
+
+def test_the_settings_default_to_the_services_limits(app):
+    from registry.runtime import import_limits
+
+    assert import_limits(app) == ImportLimits()
+    assert app.config["MAX_CONTENT_LENGTH"] == ImportLimits().max_bytes + 1024 * 1024
 
 
 def test_too_many_rows_or_columns_are_refused_quickly(session, entry):
@@ -188,7 +229,7 @@ def test_too_many_rows_or_columns_are_refused_quickly(session, entry):
 
 def test_template_round_trip(session, entry):
     batch, _ = entry
-    template = template_xlsx(batch_level(session, batch))
+    template = template_xlsx(batch_level(session, batch), ImportLimits())
     book = openpyxl.load_workbook(io.BytesIO(template))
     assert book.sheetnames == ["考生名单", "填写说明"]
     sheet = book["考生名单"]
@@ -237,3 +278,21 @@ def test_api_template_and_import(session, entry, import_client):
                                    headers=auth_headers(session, assessor, write=False),
                                    data={"file": (io.BytesIO(good), "s.csv")}, content_type="multipart/form-data")
     assert read_only.status_code == 403
+
+
+def test_an_oversized_request_is_refused_before_it_is_read(session, entry, app, import_client):
+    from tests.api.credentials import auth_headers
+
+    batch, assessor = entry
+    app.config.update(IMPORT_MAX_BYTES=2048, MAX_CONTENT_LENGTH=4096)
+    data = "\n".join([HEADER, *_csv_lines(100)]).encode()
+    headers = {**auth_headers(session, assessor), "Accept-Language": "en"}
+    refused = import_client.post(f"/api/v1/batches/{batch.id}/import", headers=headers,
+                                 data={"file": (io.BytesIO(data), "s.csv")}, content_type="multipart/form-data")
+    assert refused.status_code == 413
+    assert refused.json["reason"] == "too-large" and refused.json["code"] == 413
+    assert refused.json["message"] == "The request is too large: an uploaded file may be at most 2 KB."
+    chinese = import_client.post(f"/api/v1/batches/{batch.id}/import", headers=auth_headers(session, assessor),
+                                 data={"file": (io.BytesIO(data), "s.csv")}, content_type="multipart/form-data")
+    assert chinese.status_code == 413 and "2 KB" in chinese.json["message"] and "上传的文件" in chinese.json["message"]
+    assert _count(session, batch) == 0

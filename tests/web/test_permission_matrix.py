@@ -12,7 +12,7 @@ import re
 import pytest
 from sqlmodel import select
 
-from registry.models import ApiToken, Batch, Candidate, Certificate, ScopeEntry, User
+from registry.models import ApiToken, Batch, Candidate, Certificate, Job, JobFile, ScopeEntry, User
 from registry.services import batches as batch_service
 from registry.services.tokens import create_token
 from tests import factories as f
@@ -50,9 +50,18 @@ def world(session, vault):
     scope = session.exec(select(ScopeEntry).where(ScopeEntry.body_id == issued.body.id)).first()
     api_token = create_token(session, user_id=issued.assessor.user_id, name="B 的令牌", scope="read",
                              actor=issued.assessor, now=f.NOW).token
+    # A failed print job of body B's, with a file: every job route has something of B's to refuse.
+    job = Job(kind="print", status="failed", body_id=issued.body.id, batch_id=issued.certificates[0].batch_id,
+              created_by=issued.supervisor.user_id, total=2, created_at=f.NOW, finished_at=f.NOW,
+              error={"reason": "internal-error", "zh": "中止", "en": "Stopped", "field": None})
+    session.add(job)
+    session.flush()
+    session.add(JobFile(job_id=job.id, role="output", filename="b.pdf", media_type="application/pdf",
+                        content=b"%PDF-1.7 body B"))
+    session.commit()
     b_params = {"batch_id": draft.id, "candidate_id": candidate.id, "number": issued.certificates[0].number,
                 "user_id": b_user.id, "body_id": issued.body.id, "scope_id": scope.id, "code": "6-31-01-03",
-                "table": "month", "token_id": api_token.token_id}
+                "table": "month", "token_id": api_token.token_id, "job_id": job.id}
     return a_staff, issued, b_params
 
 
@@ -76,8 +85,9 @@ def snapshot(session, issued, params):
     candidate = session.get(Candidate, params["candidate_id"])
     user = session.get(User, params["user_id"])
     api_token = session.exec(select(ApiToken).where(ApiToken.token_id == params["token_id"])).one()
+    job = session.get(Job, params["job_id"])
     return (batch.status, len(batch_service.candidates_of(session, batch.id)), cert.status, candidate.scores,
-            user.active, api_token.revoked_at)
+            user.active, api_token.revoked_at, job.status, job.attempts)
 
 
 def test_body_staff_never_reach_another_bodys_objects(app, client, session, world):
@@ -87,7 +97,7 @@ def test_body_staff_never_reach_another_bodys_objects(app, client, session, worl
     for role, actor in a_staff.items():
         csrf = sign_in(client, actor)
         for rule, method in routes(app, "/console"):
-            if not set(rule.arguments) & {"batch_id", "candidate_id", "number", "user_id", "token_id"}:
+            if not set(rule.arguments) & {"batch_id", "candidate_id", "number", "user_id", "token_id", "job_id"}:
                 continue  # the actor's own body: nothing of another body in the address
             target = url(rule, params)
             response = client.get(target) if method == "GET" else client.post(target, data={"csrf_token": csrf})

@@ -1,0 +1,129 @@
+"""API v1: candidates' photos, uploaded for a batch as a ZIP of images named by 证件号码, and read back one by one.
+
+Authorisation as for the other batch endpoints: body staff reach only their own body's batches (another body's
+is 404); assessors and body administrators upload while the batch is being prepared; whoever may read the batch
+(its body's staff, the regulator) may read a photo.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, jsonify, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields
+
+from registry.api import reader_language
+from registry.api.auth import current_actor
+from registry.db import get_session
+from registry.errors import InvalidInput
+from registry.schemas.common import ErrorSchema
+from registry.services.photo_import import (
+    MAX_ENTRIES,
+    MAX_ENTRY_BYTES,
+    MAX_FILE_BYTES,
+    PhotosRejected,
+    candidate_photo,
+    import_photos,
+)
+
+blp = Blueprint("photos", __name__, description="Candidates' photos: a ZIP of JPEG or PNG images named by 证件号码 "
+                "(evaluation body staff; the regulator reads)")
+
+JPEG = "image/jpeg"
+MB = 1024 * 1024
+UPLOAD_OVERHEAD = 64 * 1024  # the multipart framing around the file
+NOT_FOUND = "No such batch or candidate, or another body's"
+
+
+class PhotoUploadSchema(Schema):
+    file = Upload(required=True, metadata={
+        "description": "a ZIP of .jpg, .jpeg or .png images, each named by its candidate's 证件号码 (folders allowed, "
+                       f"__MACOSX/ and .DS_Store ignored); at most {MAX_FILE_BYTES // MB} MB, {MAX_ENTRIES:,} "
+                       f"entries and {MAX_ENTRY_BYTES // MB} MB per image"})
+
+
+class PhotoImportResultSchema(Schema):
+    stored = fields.Integer(required=True, metadata={"description": "photos stored, replaced ones included"})
+    replaced = fields.Integer(required=True, metadata={"description": "photos that replaced a candidate's earlier one"})
+    ignored = fields.Integer(required=True, metadata={"description": "folders and system files passed over"})
+
+
+@blp.before_request
+def _upload_cap() -> None:
+    """A photo ZIP may be larger than other uploads: this endpoint's own cap stands in for the application's,
+    and a body declared larger is refused before it is read."""
+    if request.method != "POST":
+        return
+    limit = MAX_FILE_BYTES + UPLOAD_OVERHEAD
+    if (request.content_length or 0) > limit:
+        raise InvalidInput("file-too-large", f"文件超过 {MAX_FILE_BYTES // MB} MB 的上限。",
+                           f"The file is larger than the {MAX_FILE_BYTES // MB} MB limit.", field="file")
+    request.max_content_length = limit
+
+
+@blp.after_request
+def _private(response: Response) -> Response:
+    """Photos are personal data, and answers name ID numbers: never kept by a browser or a proxy."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@blp.route("/batches/<int:batch_id>/photos")
+class BatchPhotos(MethodView):
+    @blp.arguments(PhotoUploadSchema, location="files")
+    @blp.response(201, PhotoImportResultSchema, example={"stored": 120, "replaced": 3, "ignored": 2})
+    @blp.alt_response(401, schema=ErrorSchema, description="No, wrong or expired credentials")
+    @blp.alt_response(403, schema=ErrorSchema, description="A read-only token, or a role that may not enter "
+                      "candidates (the regulator included)")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such batch, or another body's")
+    @blp.alt_response(409, schema=ErrorSchema, description="The batch is submitted or issued: no more changes; or "
+                      "its candidates changed during the upload (`reason` photo-candidates-changed)")
+    @blp.alt_response(413, schema=ErrorSchema, description="A body sent without a length that runs past the "
+                      "largest photo ZIP allowed")
+    @blp.alt_response(422, schema=ErrorSchema, description="The archive refused as a whole (`reason` names the rule: "
+                      "file-too-large, file-empty, file-not-zip, zip-too-many-entries, zip-too-large-unzipped, "
+                      "zip-entry-too-large, zip-compression-ratio, zip-encrypted, zip-unsafe-path, zip-no-photos), "
+                      "or some of its files (`reason` photos-rejected): `errors` lists each by `file` with its "
+                      "`reason` (photo-file-name, photo-id-unknown, photo-id-ambiguous, photo-duplicate, photo-type, "
+                      "photo-not-image, photo-too-many-pixels, photo-too-small, photo-corrupt) and `message` (at "
+                      "most 1000; `omitted` counts the rest); no photo is stored")
+    def post(self, files: dict[str, Any], batch_id: int) -> Any:
+        """Import candidates' photos from a ZIP of images named by 证件号码: all of them, or none if any is refused.
+
+        Each photo is stored as printed (JPEG, 295 x 413 pixels, EXIF, GPS and colour profile removed) and
+        replaces the candidate's earlier one.
+        """
+        actor = current_actor(write=True)
+        data = files["file"].stream.read(MAX_FILE_BYTES + 1)
+        try:
+            result = import_photos(get_session(), batch_id=batch_id, actor=actor, data=data, now=datetime.now(UTC))
+        except PhotosRejected as refused:
+            lang = reader_language()
+            answer = jsonify({
+                "code": 422, "status": "Unprocessable Entity", "message": refused.message(lang),
+                "reason": refused.reason, "field": "file", "omitted": refused.omitted,
+                "errors": [{"file": e.name, "reason": e.reason,
+                            "message": e.message_en if lang.startswith("en") else e.message_zh}
+                           for e in refused.errors],
+            })
+            answer.status_code = 422
+            return answer
+        return {"stored": result.stored, "replaced": result.replaced, "ignored": result.ignored}, 201
+
+
+@blp.route("/batches/<int:batch_id>/candidates/<int:candidate_id>/photo")
+class CandidatePhotoFile(MethodView):
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type=JPEG, description="The photo as "
+                  "printed on the certificate: JPEG, 295 x 413 pixels, without metadata")
+    @blp.alt_response(401, schema=ErrorSchema, description="No, wrong or expired credentials")
+    @blp.alt_response(404, schema=ErrorSchema, description=NOT_FOUND + "; or the candidate has no photo (`reason` "
+                      "photo-not-found)")
+    def get(self, batch_id: int, candidate_id: int) -> Response:
+        """A candidate's photo, as it is printed on the certificate."""
+        photo = candidate_photo(get_session(), batch_id=batch_id, candidate_id=candidate_id, actor=current_actor())
+        return Response(photo.content, mimetype=JPEG, headers={
+            "ETag": f'"{photo.sha256}"', "Content-Disposition": f'inline; filename="candidate-{candidate_id}.jpg"'})

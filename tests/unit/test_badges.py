@@ -1,0 +1,157 @@
+"""The pure Open Badges pieces: did:key, eddsa-rdfc-2022 proofs over bundled contexts only, the holder hash, the
+status list bits, the sealed Ed25519 key and the PDF attachment. The independent (node) check is in
+tests/api/test_open_badges.py."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import socket
+from datetime import UTC, date, datetime
+
+import pytest
+from reportlab.pdfgen import canvas
+
+from certificates import data_integrity
+from certificates.attachments import attach_file, embedded_files
+from certificates.badges import (
+    Component,
+    IssuerProfile,
+    achievement_definition,
+    credential_urn,
+    holder_salt,
+    identity_hash,
+    open_badge_credential,
+)
+from certificates.didkey import (
+    base58btc_decode,
+    base58btc_encode,
+    did_key,
+    generate_ed25519_key,
+    key_from_verification_method,
+    public_key_from_multibase,
+    public_key_multibase,
+    raw_public_key,
+)
+from certificates.jsonld import UnknownContext, bundled_context, canonical_nquads
+from certificates.pki import KeyDecryptionError, decrypt_ed25519_private_key, encrypt_ed25519_private_key
+from certificates.record import CertificateRecord
+from certificates.status_list import LIST_SIZE, StatusPosition, bit_is_set, decode_bits, encode_bits, status_entry
+
+BASE = "https://zscx.example.cn"
+ISSUED = datetime(2026, 5, 20, 2, 0, tzinfo=UTC)
+RECORD = CertificateRecord(
+    number="S000144440001264000001", holder_name="张伟", id_type="resident", id_type_label="居民身份证",
+    id_number="11010519491231002X", occupation_code="6-31-01-03", occupation_name="电工", work_type="--", level=3,
+    level_label="三级/高级工", standard="6-31-01-03@2018", standard_title="国家职业技能标准 电工（2018年版）",
+    body_name="广东省电工技能评价中心", body_credit_code="52440100MJ0000017X",
+    assessed_on=date(2026, 5, 10), issued_on=date(2026, 5, 20),
+)
+KEY = generate_ed25519_key()
+
+
+def credential(key=KEY) -> dict:
+    did = did_key(key.public_key())
+    return open_badge_credential(
+        RECORD, credential_id=credential_urn(BASE, RECORD.number, did),
+        issuer=IssuerProfile(did, RECORD.body_name, f"{BASE}/bodies/{RECORD.body_credit_code}",
+                             RECORD.body_credit_code),
+        achievement=achievement_definition(RECORD, registry_url=BASE, registry_name="登记系统",
+                                           components=[Component("理论知识考试", 60), Component("技能考核", 60)]),
+        salt=holder_salt(b"s" * 32, RECORD.number),
+        status=status_entry(f"{BASE}/api/v1/status-lists/k/0", StatusPosition.of(7)), issued_at=ISSUED,
+    )
+
+
+def test_base58_keeps_leading_zeros_and_refuses_other_characters():
+    for data in (b"", b"\0", b"\0\0\x01\xff", bytes(range(40))):
+        assert base58btc_decode(base58btc_encode(data)) == data
+    with pytest.raises(ValueError):
+        base58btc_decode("0OIl")
+
+
+def test_a_did_key_is_the_public_key_itself():
+    public = KEY.public_key()
+    multibase = public_key_multibase(public)
+    assert multibase.startswith("z6Mk") and did_key(public) == f"did:key:{multibase}"
+    assert raw_public_key(public_key_from_multibase(multibase)) == raw_public_key(public)
+    assert raw_public_key(key_from_verification_method(f"did:key:{multibase}#{multibase}")) == raw_public_key(public)
+    with pytest.raises(ValueError):
+        key_from_verification_method(f"did:key:{multibase}#other")
+
+
+def test_a_signed_credential_verifies_and_every_change_breaks_it():
+    signed = data_integrity.sign(credential(), KEY, created=ISSUED)
+    assert data_integrity.verify(signed)
+    assert data_integrity.sign(credential(), KEY, created=ISSUED) == signed  # deterministic
+    for path, value in ((("credentialSubject", "licenseNumber"), "S000144440001264000002"),
+                        (("issuer", "name"), "另一机构"), (("validFrom",), "2026-05-21T02:00:00Z"),
+                        (("proof", "created"), "2026-05-21T02:00:00Z")):
+        changed = data_integrity.sign(credential(), KEY, created=ISSUED)
+        node = changed
+        for step in path[:-1]:
+            node = node[step]
+        node[path[-1]] = value
+        assert not data_integrity.verify(changed), path
+
+
+def test_a_proof_by_a_key_other_than_the_issuers_is_refused():
+    other = generate_ed25519_key()
+    assert not data_integrity.verify(data_integrity.sign(credential(), other, created=ISSUED))
+
+
+def test_contexts_are_never_fetched(monkeypatch):
+    def no_network(*_args, **_kwargs):
+        raise AssertionError("a JSON-LD context was fetched from the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    document = credential() | {"@context": ["https://www.w3.org/ns/credentials/v2", "https://example.org/ctx"]}
+    with pytest.raises(Exception, match="Could not convert input"):
+        canonical_nquads(document)
+    assert not data_integrity.verify(document | {"proof": {"type": "DataIntegrityProof"}})
+    with pytest.raises(UnknownContext):
+        bundled_context("https://example.org/ctx")
+
+
+def test_the_holder_hash_is_of_the_folded_id_number_and_the_salt():
+    salt = holder_salt(b"s" * 32, RECORD.number)
+    assert len(salt) == 32 and salt == holder_salt(b"s" * 32, RECORD.number)
+    assert salt != holder_salt(b"s" * 32, "S000144440001264000002") != holder_salt(b"t" * 32, RECORD.number)
+    expected = "sha256$" + hashlib.sha256(("11010519491231002X" + salt).encode()).hexdigest()
+    assert identity_hash("11010519491231002x", salt) == expected
+    assert identity_hash("１１０１０５１９４９１２３１００２Ｘ", salt) == expected  # full-width digits
+
+
+def test_status_bits_count_from_the_first_bytes_highest_bit():
+    bits = decode_bits(encode_bits([0, 9, LIST_SIZE - 1]))
+    assert len(bits) == LIST_SIZE // 8 and bits[0] == 0x80 and bits[1] == 0x40 and bits[-1] == 0x01
+    assert [i for i in range(16) if bit_is_set(bits, i)] == [0, 9]
+    assert encode_bits([3]) == encode_bits([3]) and encode_bits([3]).startswith("u")
+    assert StatusPosition.of(LIST_SIZE + 5) == StatusPosition(1, 5)
+    with pytest.raises(ValueError):
+        encode_bits([LIST_SIZE])
+
+
+def test_an_ed25519_key_is_sealed_like_the_signing_keys():
+    master = b"m" * 32
+    blob = encrypt_ed25519_private_key(KEY, master, "credential-key:abc")
+    opened = decrypt_ed25519_private_key(blob, master, "credential-key:abc")
+    assert raw_public_key(opened.public_key()) == raw_public_key(KEY.public_key())
+    with pytest.raises(KeyDecryptionError):
+        decrypt_ed25519_private_key(blob, master, "credential-key:other")
+    with pytest.raises(KeyDecryptionError):
+        decrypt_ed25519_private_key(blob, b"n" * 32, "credential-key:abc")
+
+
+def test_an_attached_file_is_an_update_after_the_rendered_bytes():
+    out = io.BytesIO()
+    page = canvas.Canvas(out, invariant=1)
+    page.drawString(72, 720, "certificate")
+    page.showPage()
+    page.save()
+    pdf = out.getvalue()
+    attached = attach_file(pdf, name="openbadge-credential.json", data=b'{"a": 1}', mime_type="application/ld+json",
+                           description="test")
+    assert attached.startswith(pdf)
+    assert embedded_files(attached) == {"openbadge-credential.json": b'{"a": 1}'}
+    assert embedded_files(pdf) == {}

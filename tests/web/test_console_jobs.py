@@ -1,0 +1,113 @@
+"""Background jobs in the body console: a large batch's approval and print bundle open the job's page, which
+shows the progress and then the outcome; a failed job is retried from its page; another body sees nothing."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from pypdf import PdfReader
+from sqlmodel import select
+
+from registry.jobs.runner import run_job
+from registry.models import Body, Certificate, Job
+from registry.services import jobs as job_service
+from tests import factories as f
+from tests.web.test_console import post, switch_to, text
+from tests.web.test_staff import sign_in, username
+
+
+def _world(session):
+    f.publish_catalogue(session)
+    body = f.body(session)
+    return body, f.staff(session, body, "assessor"), f.staff(session, body, "supervisor")
+
+
+def test_a_large_approval_and_its_print_bundle_run_as_jobs_with_their_own_page(app, client, session):
+    app.config["JOBS_INLINE_MAX"] = 2
+    body, assessor, supervisor = _world(session)
+    batch_id = f.submitted_batch(session, body, assessor, count=3).id
+    assert sign_in(client, username(supervisor)).status_code == 302
+
+    approved = post(client, f"/console/batches/{batch_id}/approve")
+
+    assert approved.status_code == 302
+    job_url = approved.headers["Location"]
+    assert job_url.startswith("/console/jobs/")
+    page = text(client.get(job_url))
+    assert "批准并签发" in page and "已完成" in page and "已签发 3 本证书" in page
+    assert len(session.exec(select(Certificate).where(Certificate.batch_id == batch_id)).all()) == 3
+    progress = client.get(job_url + "/progress.json").get_json()
+    assert progress["status"] == "succeeded" and progress["progress"]["percent"] == 100
+
+    bundle = client.get(f"/console/batches/{batch_id}/bundle.pdf")
+    assert bundle.status_code == 302 and bundle.headers["Location"].startswith("/console/jobs/")
+    print_page = text(client.get(bundle.headers["Location"]))
+    assert "生成打印文件" in print_page and "已完成" in print_page
+    download = client.get(bundle.headers["Location"] + "/file")
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    assert len(PdfReader(io.BytesIO(download.data)).pages) == 3
+
+
+def test_a_failed_job_says_why_in_the_readers_language_and_is_retried_from_its_page(app, client, session):
+    body, assessor, supervisor = _world(session)
+    batch_id = f.submitted_batch(session, body, assessor, count=2).id
+    job, _ = job_service.queue_issuance(session, batch_id=batch_id, actor=supervisor, now=datetime.now(UTC))
+    job_id, body_id = job.id, body.id
+    session.get(Body, body_id).status = "suspended"
+    session.commit()
+    run_job(app, job_id)
+    assert sign_in(client, username(supervisor)).status_code == 302
+
+    failed = text(client.get(f"/console/jobs/{job_id}"))
+    assert "任务未完成" in failed and "评价机构已被暂停" in failed and "重试" in failed
+    english = text(client.get(f"/console/jobs/{job_id}", query_string={"lang": "en"}))
+    assert "The evaluation body is suspended" in english
+    client.get("/console", query_string={"lang": "zh"})
+    batch_page = text(client.get(f"/console/batches/{batch_id}"))
+    assert f"/console/jobs/{job_id}" in batch_page and "未完成" in batch_page
+    refused = post(client, f"/console/jobs/{job_id}/retry")
+    assert refused.status_code == 302  # retried, and refused again by the worker: the body is still suspended
+    assert session.get(Job, job_id).status == "failed" and session.get(Job, job_id).attempts == 2
+
+    session.get(Body, body_id).status = "active"
+    session.commit()
+    retried = post(client, f"/console/jobs/{job_id}/retry", follow_redirects=True)
+    assert "已完成" in text(retried) and "已签发 2 本证书" in text(retried)
+    session.expire_all()
+    assert session.get(Job, job_id).attempts == 3
+    again = post(client, f"/console/jobs/{job_id}/retry")
+    assert again.status_code == 409 and "无需重试" in text(again)
+    english = text(client.get(f"/console/jobs/{job_id}", query_string={"lang": "en"}))
+    assert "Approval and issuance" in english and "Finished" in english and "2 certificates issued" in english
+
+
+def test_another_bodys_staff_get_404_for_a_job(app, client, session):
+    app.config["JOBS_INLINE_MAX"] = 0
+    body, assessor, supervisor = _world(session)
+    batch_id = f.submitted_batch(session, body, assessor, count=1).id
+    assert sign_in(client, username(supervisor)).status_code == 302
+    job_url = post(client, f"/console/batches/{batch_id}/approve").headers["Location"]
+    other = f.staff(session, f.body(session), "supervisor")
+    switch_to(client, other)
+    for suffix in ("", "/progress.json", "/file"):
+        assert client.get(job_url + suffix).status_code == 404
+    assert post(client, job_url + "/retry").status_code == 404
+
+
+def test_a_large_file_refused_in_the_background_lists_its_errors_on_the_jobs_page(app, client, session):
+    app.config["JOBS_IMPORT_INLINE_BYTES"] = 10
+    body, assessor, _ = _world(session)
+    batch_id = f.open_batch(session, body, assessor).id
+    assert sign_in(client, username(assessor)).status_code == 302
+    bad = "姓名,证件类型,证件号码,理论知识考试,技能考核\n王芳,居民身份证,110105194912310021,80,80\n".encode()
+
+    answer = post(client, f"/console/batches/{batch_id}/import", prefix="import",
+                  data={"file": (io.BytesIO(bad), "bad.csv")}, content_type="multipart/form-data")
+
+    assert answer.status_code == 302 and answer.headers["Location"].startswith("/console/jobs/")
+    page = text(client.get(answer.headers["Location"]))
+    assert "导入考生" in page and "任务未完成" in page and "文件中的错误" in page and "证件号码" in page
+    report = client.get(answer.headers["Location"] + "/file")
+    assert report.status_code == 200 and report.mimetype.endswith("spreadsheetml.sheet")
+    assert f"/console/batches/{batch_id}" in page
