@@ -283,8 +283,9 @@ def main(argv: list[str] | None = None) -> None:
     warm_up = {fmt: writers[fmt](sheet_rows(100, level)) for fmt in formats}
     del good_rows, bad_rows
     broken = args.rows // args.broken_every
-    print(f"files: {args.rows:,} candidates each ({', '.join(f'{f} {len(g) / MB:.1f} MB' for f, (g, _) in files.items())}"
-          f"), and the same with {broken:,} ID numbers broken; made in {time.perf_counter() - started:.1f} s")
+    sizes = ", ".join(f"{fmt} {len(good) / MB:.1f} MB" for fmt, (good, _bad) in files.items())
+    print(f"files: {args.rows:,} candidates each ({sizes}), and the same with {broken:,} ID numbers broken; "
+          f"made in {time.perf_counter() - started:.1f} s")
     print("timed: import_spreadsheet() whole (locking the batch, reading, checking, inserting, the audit row, the "
           "commit), in a fresh draft batch each time;")
     print("memory: tracemalloc's peak over a second, identical run (Python allocations only; the file's bytes are "

@@ -52,6 +52,8 @@ _SETTINGS: dict[str, tuple[Any, Any]] = {
     "JOBS_INLINE_MAX": (500, int),
     # A spreadsheet larger than this (bytes; about 20,000 CSV rows) is imported by a background job.
     "JOBS_IMPORT_INLINE_BYTES": (1024 * 1024, int),
+    # A ZIP of photos larger than this (bytes; some hundreds of photos) is imported by a background job.
+    "JOBS_PHOTOS_INLINE_BYTES": (10 * 1024 * 1024, int),
     # A running job whose worker has not reported for this long is interrupted and is sent again.
     "JOBS_STALE_SECONDS": (30.0, float),
 }

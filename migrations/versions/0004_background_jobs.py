@@ -37,7 +37,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
-    sa.CheckConstraint("kind IN ('issue', 'print', 'import')", name=op.f('ck_jobs_kind')),
+    sa.CheckConstraint("kind IN ('issue', 'print', 'import', 'photos')", name=op.f('ck_jobs_kind')),
     sa.CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name=op.f('ck_jobs_status')),
     sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], name=op.f('fk_jobs_batch_id_batches')),
     sa.ForeignKeyConstraint(['body_id'], ['bodies.id'], name=op.f('fk_jobs_body_id_bodies')),

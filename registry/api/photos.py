@@ -10,17 +10,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
+from registry import jobs
 from registry.api import reader_language
 from registry.api.auth import current_actor
+from registry.api.jobs import accepted
 from registry.db import get_session
 from registry.errors import InvalidInput
+from registry.models import pk
 from registry.schemas.common import ErrorSchema
+from registry.schemas.jobs import JobSchema
+from registry.services import batch_api
+from registry.services.jobs import queue_import, reload
 from registry.services.photo_import import (
     MAX_ENTRIES,
     MAX_ENTRY_BYTES,
@@ -76,6 +82,9 @@ def _private(response: Response) -> Response:
 class BatchPhotos(MethodView):
     @blp.arguments(PhotoUploadSchema, location="files")
     @blp.response(201, PhotoImportResultSchema, example={"stored": 120, "replaced": 3, "ignored": 2})
+    @blp.alt_response(202, schema=JobSchema, description="A ZIP larger than REGISTRY_JOBS_PHOTOS_INLINE_BYTES (10 MB "
+                      "by default) is imported by a background job: the job, with `Location` to poll; refused "
+                      "files are then in its `result.errors`")
     @blp.alt_response(401, schema=ErrorSchema, description="No, wrong or expired credentials")
     @blp.alt_response(403, schema=ErrorSchema, description="A read-only token, or a role that may not enter "
                       "candidates (the regulator included)")
@@ -98,7 +107,15 @@ class BatchPhotos(MethodView):
         replaces the candidate's earlier one.
         """
         actor = current_actor(write=True)
-        data = files["file"].stream.read(MAX_FILE_BYTES + 1)
+        upload = files["file"]
+        data = upload.stream.read(MAX_FILE_BYTES + 1)
+        if len(data) > current_app.config["JOBS_PHOTOS_INLINE_BYTES"]:
+            session = get_session()
+            batch_api.readable_batch(session, batch_id=batch_id, actor=actor)
+            job, _ = queue_import(session, batch_id=batch_id, actor=actor, filename=upload.filename or "photos.zip",
+                                  content=data, lang=reader_language(), now=datetime.now(UTC), kind="photos")
+            jobs.send(current_app, job)
+            return accepted(reload(session, pk(job)))
         try:
             result = import_photos(get_session(), batch_id=batch_id, actor=actor, data=data, now=datetime.now(UTC))
         except PhotosRejected as refused:

@@ -23,6 +23,7 @@ from registry.runtime import document_settings, import_limits, vault_for
 from registry.services import jobs
 from registry.services.actors import Actor
 from registry.services.issuance import approve_batch
+from registry.services.photo_import import PhotosRejected, import_photos
 from registry.services.printing import print_bundle
 from registry.services.sheets import PastedRowsRejected
 from registry.services.spreadsheet_import import errors_xlsx, estimated_rows, import_spreadsheet
@@ -114,7 +115,23 @@ def _import(app: Flask, session: Session, job: Job, actor: Actor, report: Report
     return Outcome({"added": result.added, "passed": result.passed}, result.added)
 
 
-HANDLERS: dict[str, Handler] = {"issue": _issue, "print": _print, "import": _import}
+def _photos(app: Flask, session: Session, job: Job, actor: Actor, report: Report) -> Outcome:
+    """The uploaded ZIP of photos, every one stored or none; refused files are kept with the job by name."""
+    upload = jobs.job_file(session, job, "input")
+    try:
+        result = import_photos(session, batch_id=job.batch_id, actor=actor, data=upload.content, now=_now())
+    except PhotosRejected as refused:
+        session.rollback()
+        english = str(job.params.get("lang", "zh")).startswith("en")
+        errors = [{"file": e.name, "reason": e.reason, "message": e.message_en if english else e.message_zh}
+                  for e in refused.errors[:SHOWN_ERRORS]]
+        return Outcome({"errors": errors, "omitted": refused.omitted + len(refused.errors) - len(errors)}, 0,
+                       refused=refused)
+    stored = result.stored
+    return Outcome({"stored": stored, "replaced": result.replaced, "ignored": result.ignored}, stored)
+
+
+HANDLERS: dict[str, Handler] = {"issue": _issue, "print": _print, "import": _import, "photos": _photos}
 
 
 def _now() -> datetime:

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from registry.models._types import JSONType, UTCDateTime
 
-JOB_KINDS = ("issue", "print", "import")
+JOB_KINDS = ("issue", "print", "import", "photos")
 JOB_STATES = ("queued", "running", "succeeded", "failed")
 
 
@@ -20,7 +20,7 @@ class Job(SQLModel, table=True):
 
     __tablename__ = "jobs"
     __table_args__ = (
-        CheckConstraint("kind IN ('issue', 'print', 'import')", name="kind"),
+        CheckConstraint("kind IN ('issue', 'print', 'import', 'photos')", name="kind"),
         CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name="status"),
         # One unfinished job of a kind per batch: a second approval click joins the first job.
         Index("uq_jobs_open_per_batch", "batch_id", "kind", unique=True,

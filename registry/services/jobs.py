@@ -63,15 +63,16 @@ def queue_issuance(session: Session, *, batch_id: int, actor: Actor, now: dateti
 
 
 def queue_import(session: Session, *, batch_id: int, actor: Actor, filename: str, content: bytes, lang: str,
-                 now: datetime) -> tuple[Job, bool]:
-    """Import a large file in the background: who may import into the batch is checked now; the file waits
-    with the job (in the database, for a worker on any machine) and is checked whole when the job runs."""
+                 now: datetime, kind: str = "import") -> tuple[Job, bool]:
+    """Import a large file in the background (`kind` import: a spreadsheet; photos: a ZIP of photos): who may
+    import into the batch is checked now; the file waits with the job (in the database, for a worker on any
+    machine) and is checked whole when the job runs."""
     batch = get_batch(session, batch_id)
     require_body_role(actor, batch.body_id, *ENTRY_ROLES)
     require_editable(batch)
     upload = JobFile(job_id=0, role="input", filename=filename[:200], media_type="application/octet-stream",
                      content=content)  # job_id set once the job has one
-    job, new = open_job(session, kind="import", batch=batch, actor=actor, total=0, now=now, params={"lang": lang},
+    job, new = open_job(session, kind=kind, batch=batch, actor=actor, total=0, now=now, params={"lang": lang},
                         files=[upload])
     if not new:  # another file is being imported into this batch: this one would be checked against stale rows
         raise Conflict("import-in-progress", f"此批次正在导入另一个文件（任务 {job.id}），请等其完成后再上传。",

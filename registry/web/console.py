@@ -43,6 +43,7 @@ from registry.services.bodies import get_body, public_scope
 from registry.services.clock import CHINA
 from registry.services.documents import certificate_pdf
 from registry.services.issuance import approve_batch, certificates_of_batch
+from registry.services.photo_import import PhotosRejected, import_photos
 from registry.services.printing import bundle_size, print_bundle
 from registry.services.revocation import reissue_certificate, revoke_certificate, successor_of
 from registry.services.sheets import PastedRowsRejected, add_pasted_candidates, columns
@@ -56,6 +57,7 @@ from registry.web.forms import (
     ImportForm,
     OpenBatchForm,
     PasteForm,
+    PhotosForm,
     ReissueForm,
     ReturnForm,
     RevokeForm,
@@ -207,6 +209,8 @@ def _batch_page(batch_id: int, *, status: int = 200, problem: str | None = None,
         paste_errors=forms.get("paste_errors", []), kinds=sheet.level.component_kinds,
         import_form=forms.get("import_form") or ImportForm(prefix="import", formdata=None),
         import_refused=forms.get("import_refused"), shown_errors=SHOWN_IMPORT_ERRORS,
+        photos_form=forms.get("photos_form") or PhotosForm(prefix="photos", formdata=None),
+        photos_refused=forms.get("photos_refused"),
         limits=limits, import_size=upload_size(limits.max_bytes),
         jobs=_current_jobs(batch),
     )
@@ -337,6 +341,37 @@ def import_file(batch_id: int) -> Any:
         return _batch_page(batch_id, status=err.status, import_form=form)
     flash(ngettext("已导入 %(count)s 名考生。", "已导入 %(count)s 名考生。", result.added,
                    count=format_decimal(result.added)))
+    return redirect(url_for("console.batch", batch_id=batch_id, _anchor="candidates"))
+
+
+@bp.post("/batches/<int:batch_id>/photos")
+@staff_required(*BODY_STAFF)
+def photos_file(batch_id: int) -> Any:
+    """The candidates' photos from a ZIP named by 证件号码: all stored, or none and every refused file named; a
+    large ZIP in the background."""
+    actor = current_actor()
+    session = get_session()
+    batch = registers.body_batch(session, batch_id=batch_id, actor=actor)
+    require_body_role(actor, batch.body_id, *ENTRY_ROLES)
+    require_editable(batch)
+    form = PhotosForm(prefix="photos")
+    if not form.validate_on_submit():
+        return _batch_page(batch_id, status=422, photos_form=form)
+    upload = form.file.data
+    data = upload.stream.read()
+    if len(data) > current_app.config["JOBS_PHOTOS_INLINE_BYTES"]:
+        return _start_job(batch_id, lambda actor: job_service.queue_import(
+            session, batch_id=batch_id, actor=actor, filename=upload.filename or "photos.zip", content=data,
+            lang=select_language(), now=_now(), kind="photos"))
+    try:
+        result = import_photos(session, batch_id=batch_id, actor=actor, data=data, now=_now())
+    except PhotosRejected as err:
+        return _batch_page(batch_id, status=422, photos_form=form, photos_refused=err)
+    except InvalidInput as err:  # the archive as a whole
+        form.file.errors = [err.message(select_language())]
+        return _batch_page(batch_id, status=err.status, photos_form=form)
+    flash(ngettext("已保存 %(count)s 张照片。", "已保存 %(count)s 张照片。", result.stored,
+                   count=format_decimal(result.stored)))
     return redirect(url_for("console.batch", batch_id=batch_id, _anchor="candidates"))
 
 

@@ -124,6 +124,13 @@ class ImportForm(FlaskForm):
     report = SubmitField(_l("导入，有错误时下载错误报告（XLSX）"))
 
 
+class PhotosForm(FlaskForm):
+    """A ZIP of the candidates' photos, each named by its 证件号码; judged by the photo import service."""
+
+    file = FileField(_l("照片压缩包（ZIP）"), validators=[FileRequired(_l("请选择要上传的压缩包。"))],
+                     render_kw={"accept": ".zip"})
+
+
 class ReturnForm(FlaskForm):
     reason = TextAreaField(_l("退回原因"), validators=[DataRequired(_l("请填写退回原因。")),
                                                       Length(max=500, message=_l("原因过长。"))],

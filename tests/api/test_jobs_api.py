@@ -11,10 +11,12 @@ import pytest
 from sqlmodel import select
 
 from registry.jobs.runner import run_job
-from registry.models import Batch, Body, Candidate, Certificate, Job
+from registry.models import Batch, Body, Candidate, CandidatePhoto, Certificate, Job
+from registry.services import batches as batch_service
 from registry.services import jobs as job_service
 from tests import factories as f
 from tests.api.credentials import auth_headers
+from tests.integration.test_photo_import import jpeg, make_zip
 
 
 @pytest.fixture
@@ -130,7 +132,8 @@ def test_a_large_file_is_imported_by_a_job_and_a_refused_one_keeps_its_errors(ap
     batch_id = f.open_batch(session, staff["body"], staff["assessor"]).id
     headers = auth_headers(session, staff["assessor"], write=True)
     good = [(c.name, "居民身份证", c.id_number, 80, 75) for c in f.candidate_inputs(30)]
-    bad = [("王芳", "居民身份证", "110105194912310021", 80, 80), ("李强", "居民身份证", "11010519491231002X", 80, "九十")]
+    bad = [("王芳", "居民身份证", "110105194912310021", 80, 80),
+           ("李强", "居民身份证", "11010519491231002X", 80, "九十")]
 
     refused = client.post(f"/api/v1/batches/{batch_id}/import", headers={**headers, "Accept-Language": "en"},
                           data={"file": (io.BytesIO(_csv(bad)), "bad.csv")}, content_type="multipart/form-data")
@@ -156,3 +159,26 @@ def test_a_large_file_is_imported_by_a_job_and_a_refused_one_keeps_its_errors(ap
     assert done["progress"] == {"done": 30, "total": 30, "percent": 100}
     session.expire_all()
     assert len(session.exec(select(Candidate).where(Candidate.batch_id == batch_id)).all()) == 30
+
+
+def test_a_large_photo_zip_is_imported_by_a_job_and_refused_files_are_named(app, client, session, staff):
+    app.config["JOBS_PHOTOS_INLINE_BYTES"] = 10
+    batch_id = f.open_batch(session, staff["body"], staff["assessor"]).id
+    people = f.candidate_inputs(2)
+    batch_service.add_candidates(session, batch_id=batch_id, candidates=people, actor=staff["assessor"], now=f.NOW)
+    headers = auth_headers(session, staff["assessor"], write=True)
+    photos = {f"{p.id_number}.jpg": jpeg() for p in people}
+
+    refused = client.post(f"/api/v1/batches/{batch_id}/photos", headers=headers, content_type="multipart/form-data",
+                          data={"file": (io.BytesIO(make_zip({**photos, "x.png": b"text"})), "p.zip")})
+    assert refused.status_code == 202
+    failed = client.get(refused.headers["Location"], headers=headers).get_json()
+    assert failed["status"] == "failed" and failed["error"]["reason"] == "photos-rejected"
+    assert [e["file"] for e in failed["result"]["errors"]] == ["x.png"]
+    assert session.exec(select(CandidatePhoto)).first() is None
+
+    queued = client.post(f"/api/v1/batches/{batch_id}/photos", headers=headers, content_type="multipart/form-data",
+                         data={"file": (io.BytesIO(make_zip(photos)), "p.zip")})
+    done = client.get(queued.headers["Location"], headers=headers).get_json()
+    assert done["kind"] == "photos" and done["status"] == "succeeded"
+    assert done["result"]["stored"] == 2

@@ -10,9 +10,11 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from registry.jobs.runner import run_job
-from registry.models import Body, Certificate, Job
+from registry.models import Body, CandidatePhoto, Certificate, Job
+from registry.services import batches as batch_service
 from registry.services import jobs as job_service
 from tests import factories as f
+from tests.integration.test_photo_import import jpeg, make_zip
 from tests.web.test_console import post, switch_to, text
 from tests.web.test_staff import sign_in, username
 
@@ -111,3 +113,31 @@ def test_a_large_file_refused_in_the_background_lists_its_errors_on_the_jobs_pag
     report = client.get(answer.headers["Location"] + "/file")
     assert report.status_code == 200 and report.mimetype.endswith("spreadsheetml.sheet")
     assert f"/console/batches/{batch_id}" in page
+
+
+def test_photos_are_uploaded_from_the_batch_page_at_once_or_as_a_job(app, client, session):
+    body, assessor, _ = _world(session)
+    batch_id = f.open_batch(session, body, assessor).id
+    people = f.candidate_inputs(2)
+    batch_service.add_candidates(session, batch_id=batch_id, candidates=people, actor=assessor, now=f.NOW)
+    assert sign_in(client, username(assessor)).status_code == 302
+    assert "上传考生照片" in text(client.get(f"/console/batches/{batch_id}"))
+    good = make_zip({f"{p.id_number}.jpg": jpeg() for p in people})
+
+    stored = post(client, f"/console/batches/{batch_id}/photos", prefix="photos",
+                  data={"file": (io.BytesIO(good), "photos.zip")}, content_type="multipart/form-data",
+                  follow_redirects=True)
+    assert stored.status_code == 200 and "已保存 2 张照片" in text(stored)
+    assert len(session.exec(select(CandidatePhoto)).all()) >= 2
+
+    refused = post(client, f"/console/batches/{batch_id}/photos", prefix="photos",
+                   data={"file": (io.BytesIO(make_zip({"notes.jpg": b"not an image"})), "bad.zip")},
+                   content_type="multipart/form-data")
+    assert refused.status_code == 422 and "notes.jpg" in text(refused) and "未保存任何照片" in text(refused)
+
+    app.config["JOBS_PHOTOS_INLINE_BYTES"] = 10
+    queued = post(client, f"/console/batches/{batch_id}/photos", prefix="photos",
+                  data={"file": (io.BytesIO(good), "photos.zip")}, content_type="multipart/form-data")
+    assert queued.status_code == 302 and queued.headers["Location"].startswith("/console/jobs/")
+    page = text(client.get(queued.headers["Location"]))
+    assert "上传考生照片" in page and "已完成" in page and "已保存" in page
