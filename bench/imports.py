@@ -8,7 +8,9 @@ reading the same file in the same process.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import ctypes
 import gc
 import io
 import re
@@ -116,9 +118,17 @@ def _reset_peak_rss() -> bool:
     return True
 
 
+def _trim_heap() -> None:
+    """Hand the C heap's free memory back to the kernel (glibc's malloc_trim), so that one run's leftovers do not
+    hide the next run's RSS growth."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 @dataclass(frozen=True)
 class Figures:
     seconds: float  # wall time, without tracemalloc
+    cpu_seconds: float  # this process's CPU time over the same run (not PostgreSQL's)
     traced_peak: int  # bytes: tracemalloc's peak over a second, identical run
     rss_growth: int | None  # bytes: the process's peak RSS during the timed run less its RSS before (None: unknown)
 
@@ -128,11 +138,12 @@ def measure(prepare: Callable[[], Callable[[], object]]) -> tuple[object, Figure
     tracemalloc. Returns the first run's outcome."""
     run = prepare()
     gc.collect()
+    _trim_heap()
     resettable = _reset_peak_rss()
     rss_before = _status_kb("VmRSS")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     outcome = run()
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     rss_growth = (_status_kb("VmHWM") - rss_before) * 1024 if resettable else None
     del run
 
@@ -144,7 +155,7 @@ def measure(prepare: Callable[[], Callable[[], object]]) -> tuple[object, Figure
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    return outcome, Figures(seconds, peak, rss_growth)
+    return outcome, Figures(seconds, cpu_seconds, peak, rss_growth)
 
 
 def read_csv(data: bytes) -> int:
@@ -300,15 +311,15 @@ def main(argv: list[str] | None = None) -> None:
             f, base = case.figures, baseline[case.fmt]
             rss = "n/a" if f.rss_growth is None else f"{f.rss_growth / MB:.1f}"
             rss_cell: object = rss if f.rss_growth is None else f.rss_growth / MB
-            print(f"{backend:<10} {case.fmt:<4} {case.what:<9}: {f.seconds:7.2f} s  {case.rows / f.seconds:8,.0f} "
-                  f"rows/s  {f.seconds / base.seconds:5.1f}x reading  |  peak {f.traced_peak / MB:6.1f} MB traced "
-                  f"({f.traced_peak / base.traced_peak:.1f}x reading's {base.traced_peak / MB:.1f} MB), RSS +{rss} MB"
-                  f"  |  {case.outcome}")
-            table.append((backend, case.fmt, case.what, f.seconds, case.rows / f.seconds, f.seconds / base.seconds,
-                          f.traced_peak / MB, rss_cell))
+            print(f"{backend:<10} {case.fmt:<4} {case.what:<9}: {f.seconds:7.2f} s (CPU {f.cpu_seconds:.2f} s)  "
+                  f"{case.rows / f.seconds:9,.0f} rows/s  {f.seconds / base.seconds:5.1f}x reading's time  |  "
+                  f"peak {f.traced_peak / MB:5.1f} MB traced (reading's {base.traced_peak / MB:.1f} MB), "
+                  f"RSS +{rss} MB  |  {case.outcome}")
+            table.append((backend, case.fmt, case.what, f.seconds, f.cpu_seconds, case.rows / f.seconds,
+                          f.seconds / base.seconds, f.traced_peak / MB, rss_cell))
     print()
-    print_table(("backend", "file", "run", "seconds", "rows/s", "x reading", "traced peak MB", "RSS growth MB"),
-                table)
+    print_table(("backend", "file", "run", "seconds", "CPU s", "rows/s", "x reading", "traced peak MB",
+                 "RSS growth MB"), table)
     print(f"at the end: {machine()}")
 
 
