@@ -84,11 +84,14 @@ def view(app: Flask, job: Job) -> JobView:
 
 
 def recover_interrupted(app: Flask, session: Session, *, max_attempts: int = 3) -> list[int]:
-    """Send again every running job whose worker went silent, up to `max_attempts` runs in all; the rest stay
-    interrupted for a person to retry. Run by the workers every minute."""
+    """Send again every running job whose worker went silent, up to `max_attempts` runs in all (the rest stay
+    interrupted for a person to retry), and every queued job whose message the queue no longer holds (a Redis
+    restarted without persistence, a queue file deleted). Run by the workers every minute. A job sent twice
+    runs once: a worker claims only a queued job."""
     queue = job_queue(app)
     sent: list[int] = []
     running = list(session.exec(select(Job).where(col(Job.status) == "running")))
+    queued = list(session.exec(select(Job.id).where(col(Job.status) == "queued")))
     session.rollback()
     for job in running:
         assert job.id is not None  # noqa: S101
@@ -100,6 +103,13 @@ def recover_interrupted(app: Flask, session: Session, *, max_attempts: int = 3) 
         log.warning("job %s was interrupted (attempt %s); sending it again", job.id, job.attempts)
         queue.send(job.id)
         sent.append(job.id)
+    if queued and not queue.immediate:
+        waiting = queue.waiting()
+        for job_id in queued:
+            if job_id is not None and job_id not in waiting and job_id not in sent:
+                log.warning("job %s was queued but its message is not on the queue; sending it again", job_id)
+                queue.send(job_id)
+                sent.append(job_id)
     return sent
 
 

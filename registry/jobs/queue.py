@@ -63,6 +63,10 @@ class JobQueue:
         """Put the job on the queue (in immediate mode it runs now, before this returns)."""
         self._task(job_id)
 
+    def waiting(self) -> set[int]:
+        """The ids of the jobs whose message is on the queue, not yet taken by a worker."""
+        return {int(task.args[0]) for task in self.huey.pending() if task.name == TASK_NAME and task.args}
+
     # ------------------------------------------------------------------ progress and heartbeat
 
     def report(self, job_id: int, done: int, total: int) -> None:
