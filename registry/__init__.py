@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from registry import api, db, jobs, web
+from registry import api, db, jobs, uploads, web
 from registry.config import INSTANCE_DIR, load_config
 from registry.limits import limiter
 
@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     limiter.init_app(app)
     jobs.init_app(app)
+    uploads.init_app(app)
     api.init_app(app)
     web.init_app(app)
     return app

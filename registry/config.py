@@ -45,6 +45,11 @@ _SETTINGS: dict[str, tuple[Any, Any]] = {
     "IMPORT_MAX_RATIO": (200, int),
     "IMPORT_RATIO_FLOOR": (1024 * 1024, int),
     "IMPORT_MAX_ZIP_ENTRIES": (5_000, int),  # parts in an XLSX
+    # Candidates' photos as a ZIP of images named by 证件号码 (API and console): all stored, or none.
+    "PHOTOS_MAX_BYTES": (200 * 1024 * 1024, int),  # the ZIP as uploaded; its endpoints accept requests this large
+    "PHOTOS_MAX_UNZIPPED_BYTES": (256 * 1024 * 1024, int),  # all its entries together, once unzipped
+    "PHOTOS_MAX_ENTRIES": (20_000, int),  # entries in the ZIP, folders and system files included
+    "PHOTOS_MAX_ENTRY_BYTES": (20 * 1024 * 1024, int),  # one image, unzipped
     # The task queue for long work: sqlite:///file (embedded default; `registry run` starts a worker thread),
     # redis://host:port/db in production (run `registry worker` on any number of machines), or immediate.
     "JOBS_URL": (f"sqlite:///{INSTANCE_DIR / 'jobs.sqlite3'}", str),
@@ -59,7 +64,8 @@ _SETTINGS: dict[str, tuple[Any, Any]] = {
 }
 
 # The settings that bound an uploaded file: a request body larger than the largest of them plus REQUEST_OVERHEAD
-# (multipart framing, the CSRF token) is refused with 413 before it is read (Flask's MAX_CONTENT_LENGTH).
+# (multipart framing, the CSRF token) is refused with 413 before it is read (Flask's MAX_CONTENT_LENGTH). The
+# photo endpoints raise the cap to REGISTRY_PHOTOS_MAX_BYTES for themselves only (registry/uploads.py).
 UPLOAD_LIMITS = ("IMPORT_MAX_BYTES",)
 REQUEST_OVERHEAD = 1024 * 1024
 

@@ -14,10 +14,11 @@ from werkzeug.exceptions import HTTPException
 
 from registry.api import idempotency
 from registry.api.auth import caller_key, current_actor
-from registry.config import largest_upload, upload_size
+from registry.config import upload_size
 from registry.errors import DomainError
 from registry.limits import limiter
 from registry.schemas.common import ErrorSchema
+from registry.uploads import allowed_upload
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class RegistryApi(Api):
                 payload["message"] = ("查询过于频繁，请稍后再试。" if reader_language() == "zh"
                                       else "Too many lookups; please try again later.")
             elif code == 413:
-                size = upload_size(largest_upload(current_app.config))
+                size = upload_size(allowed_upload())
                 payload["message"] = (f"请求过大：上传的文件不能超过 {size}。" if reader_language() == "zh"
                                       else f"The request is too large: an uploaded file may be at most {size}.")
             else:

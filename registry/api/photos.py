@@ -20,36 +20,33 @@ from registry import jobs
 from registry.api import reader_language
 from registry.api.auth import current_actor
 from registry.api.jobs import accepted
+from registry.config import REQUEST_OVERHEAD, upload_size
 from registry.db import get_session
 from registry.errors import InvalidInput
 from registry.models import pk
+from registry.runtime import photo_limits
 from registry.schemas.common import ErrorSchema
 from registry.schemas.jobs import JobSchema
 from registry.services import batch_api
 from registry.services.jobs import queue_import, reload
-from registry.services.photo_import import (
-    MAX_ENTRIES,
-    MAX_ENTRY_BYTES,
-    MAX_FILE_BYTES,
-    PhotosRejected,
-    candidate_photo,
-    import_photos,
-)
+from registry.services.photo_import import PhotoLimits, PhotosRejected, candidate_photo, import_photos
+from registry.uploads import allowed_upload
 
 blp = Blueprint("photos", __name__, description="Candidates' photos: a ZIP of JPEG or PNG images named by 证件号码 "
                 "(evaluation body staff; the regulator reads)")
 
 JPEG = "image/jpeg"
 MB = 1024 * 1024
-UPLOAD_OVERHEAD = 64 * 1024  # the multipart framing around the file
+DEFAULTS = PhotoLimits()
 NOT_FOUND = "No such batch or candidate, or another body's"
 
 
 class PhotoUploadSchema(Schema):
     file = Upload(required=True, metadata={
         "description": "a ZIP of .jpg, .jpeg or .png images, each named by its candidate's 证件号码 (folders allowed, "
-                       f"__MACOSX/ and .DS_Store ignored); at most {MAX_FILE_BYTES // MB} MB, {MAX_ENTRIES:,} "
-                       f"entries and {MAX_ENTRY_BYTES // MB} MB per image"})
+                       f"__MACOSX/ and .DS_Store ignored); by default at most {DEFAULTS.max_bytes // MB} MB "
+                       f"(REGISTRY_PHOTOS_MAX_BYTES), {DEFAULTS.max_entries:,} entries and "
+                       f"{DEFAULTS.max_entry_bytes // MB} MB per image"})
 
 
 class PhotoImportResultSchema(Schema):
@@ -59,16 +56,16 @@ class PhotoImportResultSchema(Schema):
 
 
 @blp.before_request
-def _upload_cap() -> None:
-    """A photo ZIP may be larger than other uploads: this endpoint's own cap stands in for the application's,
-    and a body declared larger is refused before it is read."""
-    if request.method != "POST":
+def _declared_too_large() -> None:
+    """A body declared larger than the photo ZIP's cap is refused before it is read, naming the limit (a body
+    sent without a length is cut off at the cap by registry.uploads, with 413)."""
+    if request.method != "POST" or request.endpoint != "photos.BatchPhotos":
         return
-    limit = MAX_FILE_BYTES + UPLOAD_OVERHEAD
-    if (request.content_length or 0) > limit:
-        raise InvalidInput("file-too-large", f"文件超过 {MAX_FILE_BYTES // MB} MB 的上限。",
-                           f"The file is larger than the {MAX_FILE_BYTES // MB} MB limit.", field="file")
-    request.max_content_length = limit
+    limit = allowed_upload()
+    if (request.content_length or 0) > limit + REQUEST_OVERHEAD:
+        size = upload_size(limit)
+        raise InvalidInput("file-too-large", f"文件超过 {size} 的上限。", f"The file is larger than the {size} limit.",
+                           field="file")
 
 
 @blp.after_request
@@ -108,7 +105,8 @@ class BatchPhotos(MethodView):
         """
         actor = current_actor(write=True)
         upload = files["file"]
-        data = upload.stream.read(MAX_FILE_BYTES + 1)
+        limits = photo_limits(current_app)
+        data = upload.stream.read(limits.max_bytes + 1)
         if len(data) > current_app.config["JOBS_PHOTOS_INLINE_BYTES"]:
             session = get_session()
             batch_api.readable_batch(session, batch_id=batch_id, actor=actor)
@@ -117,7 +115,8 @@ class BatchPhotos(MethodView):
             jobs.send(current_app, job)
             return accepted(reload(session, pk(job)))
         try:
-            result = import_photos(get_session(), batch_id=batch_id, actor=actor, data=data, now=datetime.now(UTC))
+            result = import_photos(get_session(), batch_id=batch_id, actor=actor, data=data, now=datetime.now(UTC),
+                                   limits=limits)
         except PhotosRejected as refused:
             lang = reader_language()
             answer = jsonify({

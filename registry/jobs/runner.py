@@ -19,7 +19,7 @@ from sqlmodel import Session
 from registry.db import session_scope
 from registry.errors import DomainError
 from registry.models import Job, JobFile
-from registry.runtime import document_settings, import_limits, vault_for
+from registry.runtime import document_settings, import_limits, photo_limits, vault_for
 from registry.services import jobs
 from registry.services.actors import Actor
 from registry.services.issuance import approve_batch
@@ -119,7 +119,8 @@ def _photos(app: Flask, session: Session, job: Job, actor: Actor, report: Report
     """The uploaded ZIP of photos, every one stored or none; refused files are kept with the job by name."""
     upload = jobs.job_file(session, job, "input")
     try:
-        result = import_photos(session, batch_id=job.batch_id, actor=actor, data=upload.content, now=_now())
+        result = import_photos(session, batch_id=job.batch_id, actor=actor, data=upload.content, now=_now(),
+                               limits=photo_limits(app))
     except PhotosRejected as refused:
         session.rollback()
         english = str(job.params.get("lang", "zh")).startswith("en")

@@ -42,21 +42,29 @@ from registry.services.zip_safety import (
     require_size,
 )
 
-# Limits (module constants until they move to registry/config.py).
-MAX_FILE_BYTES = 200 * 1024 * 1024  # the ZIP as uploaded
-MAX_UNZIPPED_BYTES = 256 * 1024 * 1024  # all entries together, once unzipped
-MAX_ENTRIES = 20_000  # entries in the central directory, folders and junk included
-MAX_ENTRY_BYTES = 20 * 1024 * 1024  # one image, unzipped
-MAX_RATIO = 100  # JPEG and PNG hardly compress again; a zip bomb shrinks a thousandfold
-RATIO_FLOOR = 1024 * 1024  # entries smaller than this unzipped are harmless whatever their ratio
 MIN_SIZE = (100, 140)  # width x height in pixels: anything smaller prints as a blur in the 25 x 35 mm box
 MAX_PIXELS = MAX_PHOTO_PIXELS  # what prepare_photo decodes, below Pillow's own decompression-bomb limit
 MAX_ERRORS = 1000  # refused entries named in the answer; the rest are only counted
 WRITE_CHUNK = 200
 SPOOL_BYTES = 16 * 1024 * 1024  # prepared photos kept in memory up to this, then on disk
 
-LIMITS = ZipLimits(max_entries=MAX_ENTRIES, max_total_bytes=MAX_UNZIPPED_BYTES, max_entry_bytes=MAX_ENTRY_BYTES,
-                   max_ratio=MAX_RATIO, ratio_floor=RATIO_FLOOR)
+
+@dataclass(frozen=True)
+class PhotoLimits:
+    """What one ZIP may hold: the REGISTRY_PHOTOS_* settings (registry/config.py), whose defaults these are."""
+
+    max_bytes: int = 200 * 1024 * 1024  # the ZIP as uploaded
+    max_unzipped_bytes: int = 256 * 1024 * 1024  # all entries together, once unzipped
+    max_entries: int = 20_000  # entries in the central directory, folders and junk included
+    max_entry_bytes: int = 20 * 1024 * 1024  # one image, unzipped
+    max_ratio: int = 100  # JPEG and PNG hardly compress again; a zip bomb shrinks a thousandfold
+    ratio_floor: int = 1024 * 1024  # entries smaller than this unzipped are harmless whatever their ratio
+
+    def archive(self) -> ZipLimits:
+        return ZipLimits(max_entries=self.max_entries, max_total_bytes=self.max_unzipped_bytes,
+                         max_entry_bytes=self.max_entry_bytes, max_ratio=self.max_ratio, ratio_floor=self.ratio_floor)
+
+
 EXTENSIONS = ("jpg", "jpeg", "png")
 _JUNK = {"thumbs.db", "desktop.ini"}  # what Windows leaves in folders; macOS's start with a dot
 _ACCEPTED = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
@@ -117,13 +125,15 @@ class _Entry:
     number: str
 
 
-def import_photos(session: Session, *, batch_id: int, actor: Actor, data: bytes, now: datetime) -> PhotoImportResult:
+def import_photos(session: Session, *, batch_id: int, actor: Actor, data: bytes, now: datetime,
+                  limits: PhotoLimits | None = None) -> PhotoImportResult:
     """Store a photo for each candidate named in the ZIP, replacing earlier ones: every entry is checked first,
     and one refused entry (PhotosRejected names each) or a hostile archive (ArchiveRefused) stores nothing."""
+    limits = limits or PhotoLimits()
     _editable_batch(session, batch_id, actor)
-    require_size(len(data), MAX_FILE_BYTES)
+    require_size(len(data), limits.max_bytes)
     with open_archive(io.BytesIO(data)) as archive:
-        photos, junk = _photo_entries(check_archive(archive, size=len(data), limits=LIMITS))
+        photos, junk = _photo_entries(check_archive(archive, size=len(data), limits=limits.archive()))
         if not photos:
             raise ArchiveRefused("zip-no-photos", "压缩包中没有照片（应为以证件号码命名的 .jpg、.jpeg 或 .png 文件）。",
                                  "The archive holds no photo (files named by ID number, .jpg, .jpeg or .png).")

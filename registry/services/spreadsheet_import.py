@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 
 import standards
 from certificates import ID_TYPES
+from registry.config import upload_size
 from registry.errors import InvalidInput
 from registry.models import Candidate, pk
 from registry.services.actors import Actor, require_body_role
@@ -175,8 +176,8 @@ def read_rows(filename: str, stream: IO[bytes], limits: ImportLimits) -> Iterato
     size = stream.tell()
     stream.seek(0)
     if size > limits.max_bytes:
-        raise FileRefused("file-too-large", f"文件超过 {limits.max_bytes // (1024 * 1024)} MB 的上限。",
-                          f"The file is larger than the {limits.max_bytes // (1024 * 1024)} MB limit.")
+        raise FileRefused("file-too-large", f"文件超过 {upload_size(limits.max_bytes)} 的上限。",
+                          f"The file is larger than the {upload_size(limits.max_bytes)} limit.")
     if size == 0:
         raise FileRefused("file-empty", "文件是空的。", "The file is empty.")
     magic = stream.read(4)

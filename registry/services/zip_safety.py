@@ -9,9 +9,9 @@ import zipfile
 from dataclasses import dataclass
 from typing import IO
 
+from registry.config import upload_size
 from registry.errors import InvalidInput
 
-_MB = 1024 * 1024
 _UTF8_NAME = 0x800  # general purpose flag bit 11: the member's name is UTF-8
 _ENCRYPTED = 0x1 | 0x40  # traditional and strong encryption
 
@@ -40,8 +40,8 @@ BOMB_RULES = frozenset({"zip-too-many-entries", "zip-too-large-unzipped", "zip-e
 def require_size(size: int, limit: int) -> None:
     """The uploaded file itself: not empty, not over the limit."""
     if size > limit:
-        raise ArchiveRefused("file-too-large", f"文件超过 {limit // _MB} MB 的上限。",
-                             f"The file is larger than the {limit // _MB} MB limit.")
+        raise ArchiveRefused("file-too-large", f"文件超过 {upload_size(limit)} 的上限。",
+                             f"The file is larger than the {upload_size(limit)} limit.")
     if size == 0:
         raise ArchiveRefused("file-empty", "文件是空的。", "The file is empty.")
 
@@ -68,9 +68,9 @@ def check_archive(archive: zipfile.ZipFile, *, size: int, limits: ZipLimits) -> 
     total = sum(info.file_size for info in infos)
     if total > limits.max_total_bytes or (total > limits.ratio_floor and total > limits.max_ratio * max(size, 1)):
         raise ArchiveRefused("zip-too-large-unzipped",
-                             f"压缩包解压后超过 {limits.max_total_bytes // _MB} MB 或压缩比异常"
+                             f"压缩包解压后超过 {upload_size(limits.max_total_bytes)} 或压缩比异常"
                              "（疑似压缩炸弹），拒绝处理。",
-                             f"The archive is larger than {limits.max_total_bytes // _MB} MB once unzipped, or "
+                             f"The archive is larger than {upload_size(limits.max_total_bytes)} once unzipped, or "
                              "compressed implausibly well (a zip bomb): refused.")
     for info in infos:
         _check_member(info, limits)
@@ -87,8 +87,8 @@ def _check_member(info: zipfile.ZipInfo, limits: ZipLimits) -> None:
                              f"The path {name!r} in the archive is unsafe (absolute, '..' or a link): refused.")
     if info.file_size > limits.max_entry_bytes:
         raise ArchiveRefused("zip-entry-too-large",
-                             f"压缩包内的 {name} 解压后超过 {limits.max_entry_bytes // _MB} MB。",
-                             f"{name} in the archive is larger than {limits.max_entry_bytes // _MB} MB unzipped.")
+                             f"压缩包内的 {name} 解压后超过 {upload_size(limits.max_entry_bytes)}。",
+                             f"{name} in the archive is larger than {upload_size(limits.max_entry_bytes)} unzipped.")
     if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
         raise ArchiveRefused("zip-compression-ratio",
                              f"压缩包内的 {name} 压缩比超过 {limits.max_ratio}:1（疑似压缩炸弹），拒绝处理。",

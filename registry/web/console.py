@@ -24,7 +24,7 @@ from registry.config import upload_size
 from registry.db import get_session
 from registry.errors import Conflict, DomainError, Forbidden, InvalidInput
 from registry.models import REVOCATION_REASONS, Batch, Candidate, Certificate, Job, Revocation, User, pk
-from registry.runtime import document_settings, import_limits, vault_for
+from registry.runtime import document_settings, import_limits, photo_limits, vault_for
 from registry.services import jobs as job_service
 from registry.services import registers
 from registry.services.actors import Actor, require_body_role
@@ -212,6 +212,7 @@ def _batch_page(batch_id: int, *, status: int = 200, problem: str | None = None,
         photos_form=forms.get("photos_form") or PhotosForm(prefix="photos", formdata=None),
         photos_refused=forms.get("photos_refused"),
         limits=limits, import_size=upload_size(limits.max_bytes),
+        photos_size=upload_size(photo_limits(current_app).max_bytes),
         jobs=_current_jobs(batch),
     )
     return page, status
@@ -364,7 +365,8 @@ def photos_file(batch_id: int) -> Any:
             session, batch_id=batch_id, actor=actor, filename=upload.filename or "photos.zip", content=data,
             lang=select_language(), now=_now(), kind="photos"))
     try:
-        result = import_photos(session, batch_id=batch_id, actor=actor, data=data, now=_now())
+        result = import_photos(session, batch_id=batch_id, actor=actor, data=data, now=_now(),
+                               limits=photo_limits(current_app))
     except PhotosRejected as err:
         return _batch_page(batch_id, status=422, photos_form=form, photos_refused=err)
     except InvalidInput as err:  # the archive as a whole

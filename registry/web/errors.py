@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
-from registry.config import largest_upload, upload_size
+from registry.config import upload_size
 from registry.errors import DomainError
+from registry.uploads import allowed_upload
 from registry.web.i18n import select_language
 
 
@@ -27,7 +28,7 @@ def _not_found(error: Exception) -> Any:
 def _too_large_page() -> str:
     return render_template("error.html", title=_("上传的文件过大"), message=_(
         "上传的文件不能超过 %(size)s。请缩小文件，或拆成几个文件分批导入。",
-        size=upload_size(largest_upload(current_app.config))))
+        size=upload_size(allowed_upload())))
 
 
 def _too_large(error: Exception) -> Any:

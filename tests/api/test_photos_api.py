@@ -11,7 +11,6 @@ import zipfile
 import pytest
 from PIL import Image
 
-from registry.api import photos as photos_api
 from registry.services import batches as batch_service
 from tests import factories
 from tests.api.credentials import auth_headers
@@ -97,12 +96,26 @@ def test_a_hostile_archive_is_refused_as_a_whole(client, session, entry):
     assert not_zip.status_code == 422 and not_zip.get_json()["reason"] == "file-not-zip"
 
 
-def test_a_declared_length_over_the_cap_is_refused_before_the_body_is_read(client, session, entry, monkeypatch):
+def test_a_declared_length_over_the_cap_is_refused_before_the_body_is_read(app, client, session, entry):
     batch, assessor, (first, _) = entry
-    monkeypatch.setattr(photos_api, "MAX_FILE_BYTES", 1000)
-    large = make_zip({f"{first.id_number}.jpg": os.urandom(100 * 1024)}, method=zipfile.ZIP_STORED)
-    answer = _post(client, batch.id, large, auth_headers(session, assessor))
-    assert answer.status_code == 422 and answer.get_json()["reason"] == "file-too-large"
+    app.config["PHOTOS_MAX_BYTES"] = 1000
+    # Over the limit and the 1 MB allowed for the framing. Sent as raw bytes: only its length is looked at.
+    large = make_zip({f"{first.id_number}.jpg": os.urandom(1100 * 1024)}, method=zipfile.ZIP_STORED)
+    answer = client.post(f"/api/v1/batches/{batch.id}/photos", headers=auth_headers(session, assessor), data=large,
+                         content_type="multipart/form-data; boundary=x")
+    assert answer.status_code == 422, answer.get_json()
+    assert answer.get_json()["reason"] == "file-too-large" and "1000 B" in answer.get_json()["message"]
+
+
+def test_a_file_over_the_photo_limit_within_the_request_cap_is_refused_by_the_import(app, client, session, entry):
+    batch, assessor, (first, _) = entry
+    app.config["PHOTOS_MAX_BYTES"] = 100
+    data = make_zip({f"{first.id_number}.jpg": jpeg()})
+    assert len(data) > 100
+    answer = _post(client, batch.id, data, {**auth_headers(session, assessor), "Accept-Language": "en"})
+    assert answer.status_code == 422
+    assert answer.get_json()["reason"] == "file-too-large"
+    assert answer.get_json()["message"] == "The file is larger than the 100 B limit."
 
 
 def test_photo_zips_may_be_larger_than_the_applications_other_uploads(app, client, session, entry):

@@ -117,8 +117,10 @@ def entry(session: Session) -> Entry:
     return Entry(batch, assessor, [c.id_number for c in added], [c.id for c in added])
 
 
-def _import(session: Session, entry: Entry, data: bytes) -> photo_import.PhotoImportResult:
-    return import_photos(session, batch_id=entry.batch.id, actor=entry.assessor, data=data, now=factories.NOW)
+def _import(session: Session, entry: Entry, data: bytes,
+            limits: photo_import.PhotoLimits | None = None) -> photo_import.PhotoImportResult:
+    return import_photos(session, batch_id=entry.batch.id, actor=entry.assessor, data=data, now=factories.NOW,
+                         limits=limits)
 
 
 def _photos(session: Session, entry: Entry) -> dict[int, CandidatePhoto]:
@@ -136,14 +138,15 @@ def _rejected(session: Session, entry: Entry, files: dict[str, bytes]) -> dict[s
     return {error.name: error.reason for error in refused.value.errors}
 
 
-def _refused(session: Session, entry: Entry, data: bytes, monkeypatch: pytest.MonkeyPatch) -> ArchiveRefused:
+def _refused(session: Session, entry: Entry, data: bytes, monkeypatch: pytest.MonkeyPatch,
+             limits: photo_import.PhotoLimits | None = None) -> ArchiveRefused:
     """An archive refused as a whole, from its central directory: no member is ever opened."""
     def no_extraction(*_args, **_kwargs):
         raise AssertionError("a member was decompressed before the archive was judged")
 
     monkeypatch.setattr(zipfile.ZipFile, "open", no_extraction)
     with pytest.raises(ArchiveRefused) as refused:
-        _import(session, entry, data)
+        _import(session, entry, data, limits)
     monkeypatch.undo()
     assert refused.value.field == "file"
     assert _photos(session, entry) == {}
@@ -322,17 +325,17 @@ def test_a_zip_bomb_is_refused_from_the_central_directory(session, entry, monkey
 
 
 def test_many_small_well_compressed_entries_are_a_bomb_as_a_whole(session, entry, monkeypatch):
-    monkeypatch.setattr(photo_import, "LIMITS", dataclasses.replace(photo_import.LIMITS, ratio_floor=64 * 1024))
+    limits = photo_import.PhotoLimits(ratio_floor=64 * 1024)
     many = make_zip({f"{i}.jpg": bytes(60 * 1024) for i in range(40)})  # each under the floor, 2.4 MB in all
-    assert _refused(session, entry, many, monkeypatch).reason == "zip-too-large-unzipped"
+    assert _refused(session, entry, many, monkeypatch, limits).reason == "zip-too-large-unzipped"
 
 
 def test_too_many_entries_or_too_large_a_file_are_refused(session, entry, monkeypatch):
-    monkeypatch.setattr(photo_import, "LIMITS", dataclasses.replace(photo_import.LIMITS, max_entries=3))
     crowded = make_zip({f"{i}.jpg": b"x" for i in range(4)})
-    assert _refused(session, entry, crowded, monkeypatch).reason == "zip-too-many-entries"
-    monkeypatch.setattr(photo_import, "MAX_FILE_BYTES", 100)
-    assert _refused(session, entry, make_zip({"a.jpg": jpeg()}), monkeypatch).reason == "file-too-large"
+    few = photo_import.PhotoLimits(max_entries=3)
+    assert _refused(session, entry, crowded, monkeypatch, few).reason == "zip-too-many-entries"
+    small = photo_import.PhotoLimits(max_bytes=100)
+    assert _refused(session, entry, make_zip({"a.jpg": jpeg()}), monkeypatch, small).reason == "file-too-large"
     assert _refused(session, entry, b"", monkeypatch).reason == "file-empty"
 
 

@@ -4,8 +4,10 @@ shows the progress and then the outcome; a failed job is retried from its page; 
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import UTC, datetime
 
+from PIL import Image
 from pypdf import PdfReader
 from sqlmodel import select
 
@@ -141,3 +143,35 @@ def test_photos_are_uploaded_from_the_batch_page_at_once_or_as_a_job(app, client
     assert queued.status_code == 302 and queued.headers["Location"].startswith("/console/jobs/")
     page = text(client.get(queued.headers["Location"]))
     assert "上传考生照片" in page and "已完成" in page and "已保存" in page
+
+
+def test_a_photo_zip_may_be_as_large_as_the_photo_limit_not_the_spreadsheets(app, client, session):
+    """Photo ZIPs run to hundreds of MB where a spreadsheet is a few: the console's photo upload has the
+    photo limit as its own cap, states it, and a request past it gets a page naming that limit."""
+    body, assessor, _ = _world(session)
+    batch_id = f.open_batch(session, body, assessor).id
+    person = f.candidate_inputs(1)
+    batch_service.add_candidates(session, batch_id=batch_id, candidates=person, actor=assessor, now=f.NOW)
+    assert sign_in(client, username(assessor)).status_code == 302
+    app.config.update(MAX_CONTENT_LENGTH=20_000, PHOTOS_MAX_BYTES=3 * 1024 * 1024)  # spreadsheets: 20 KB
+    assert "ZIP 文件，不超过 3 MB。" in text(client.get(f"/console/batches/{batch_id}"))
+    big = io.BytesIO()
+    Image.effect_noise((600, 840), 64).convert("RGB").save(big, "JPEG", quality=95)
+    data = make_zip({f"{person[0].id_number}.jpg": big.getvalue()})
+    assert 20_000 < len(data) < 1024 * 1024
+
+    stored = post(client, f"/console/batches/{batch_id}/photos", prefix="photos",
+                  data={"file": (io.BytesIO(data), "photos.zip")}, content_type="multipart/form-data",
+                  follow_redirects=True)
+    assert stored.status_code == 200 and "已保存 1 张照片" in text(stored)
+
+    app.config.update(PHOTOS_MAX_BYTES=10_000)  # over the limit, within the request's framing allowance
+    over = post(client, f"/console/batches/{batch_id}/photos", prefix="photos",
+                data={"file": (io.BytesIO(data), "photos.zip")}, content_type="multipart/form-data")
+    assert over.status_code == 422 and "文件超过 9.8 KB 的上限" in text(over)
+    # Past the limit and the 1 MB allowed for the framing: refused from its length, before anything reads it.
+    huge = make_zip({f"{person[0].id_number}.jpg": bytes(1100 * 1024)}, method=zipfile.ZIP_STORED)
+    refused = client.post(f"/console/batches/{batch_id}/photos", data=huge,
+                          content_type="multipart/form-data; boundary=x")
+    assert refused.status_code == 413
+    assert "上传的文件过大" in text(refused) and "不能超过 9.8 KB" in text(refused)
