@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from certificates.canonical import canonical_bytes
+from certificates.didkey import public_key_from_multibase
 from certificates.pki import body_name_of, credit_code_of
 from certificates.signing import ALGORITHM, Signer, key_id, verify_bytes
 
@@ -49,10 +50,24 @@ class KeyEntry:
 
 
 @dataclass(frozen=True)
+class CredentialKeyEntry:
+    """One Ed25519 key a body signs its Open Badges credentials with, named by its did:key (decision 0004): the
+    root's word that this did:key is that body's."""
+
+    did: str
+    body_name: str
+    credit_code: str
+    body_status: str  # active | suspended | withdrawn
+    created_at: datetime
+    retired_at: datetime | None
+
+
+@dataclass(frozen=True)
 class TrustBundle:
     root: x509.Certificate
     generated_at: datetime
     keys: Mapping[str, KeyEntry] = field(default_factory=dict)
+    credential_keys: Mapping[str, CredentialKeyEntry] = field(default_factory=dict)  # by did:key
 
     @property
     def root_fingerprint(self) -> str:
@@ -60,6 +75,9 @@ class TrustBundle:
 
     def key(self, kid: str) -> KeyEntry | None:
         return self.keys.get(kid)
+
+    def credential_key(self, did: str) -> CredentialKeyEntry | None:
+        return self.credential_keys.get(did)
 
     def entry_for_certificate(self, cert: x509.Certificate) -> KeyEntry | None:
         """The listed key whose certificate is exactly this one (same DER), else None."""
@@ -116,6 +134,7 @@ def build_bundle(
     keys: Iterable[KeyEntry],
     generated_at: datetime,
     registry_url: str,
+    credential_keys: Iterable[CredentialKeyEntry] = (),
 ) -> dict[str, Any]:
     """The bundle as a JSON-ready mapping, signed by the root key."""
     if key_id(root_signer.public_key) != _root_key_id(root):
@@ -136,6 +155,16 @@ def build_bundle(
                 "retired_at": _iso(entry.retired_at) if entry.retired_at else None,
             }
             for entry in sorted(keys, key=lambda e: e.key_id)
+        ],
+        "credential_keys": [
+            {
+                "did": entry.did,
+                "body": {"name": entry.body_name, "credit_code": entry.credit_code, "status": entry.body_status},
+                "created_at": _iso(entry.created_at),
+                "status": "retired" if entry.retired_at else "active",
+                "retired_at": _iso(entry.retired_at) if entry.retired_at else None,
+            }
+            for entry in sorted(credential_keys, key=lambda e: e.did)
         ],
     }
     return _sign(document, root_signer)
@@ -247,7 +276,28 @@ def load_bundle(text: str | bytes, *, root_fingerprint: str | None) -> TrustBund
         except (ValueError, TypeError, InvalidSignature) as err:
             raise TrustError(f"key {entry.key_id}: its certificate was not issued by the registry root") from err
         keys[entry.key_id] = entry
-    return TrustBundle(root=root, generated_at=_time(data.get("generated_at"), "generated_at"), keys=keys)
+    return TrustBundle(root=root, generated_at=_time(data.get("generated_at"), "generated_at"), keys=keys,
+                       credential_keys=_credential_keys(data.get("credential_keys") or []))
+
+
+def _credential_keys(items: Iterable[Any]) -> dict[str, CredentialKeyEntry]:
+    """The bodies' credential keys (absent from bundles made before there were any), each a well-formed did:key."""
+    found: dict[str, CredentialKeyEntry] = {}
+    for item in items:
+        try:
+            body = item["body"]
+            entry = CredentialKeyEntry(
+                did=str(item["did"]), body_name=str(body["name"]), credit_code=str(body["credit_code"]),
+                body_status=str(body["status"]), created_at=_time(item["created_at"], "created_at"),
+                retired_at=_time(item["retired_at"], "retired_at") if item.get("retired_at") else None,
+            )
+            public_key_from_multibase(entry.did.removeprefix("did:key:"))
+            if not entry.did.startswith("did:key:"):
+                raise ValueError(f"{entry.did!r} is not a did:key")
+        except (KeyError, TypeError, ValueError) as err:
+            raise TrustError(f"a credential key entry of the trust bundle is malformed: {err}") from err
+        found[entry.did] = entry
+    return found
 
 
 def load_status(text: str | bytes, bundle: TrustBundle) -> StatusSnapshot:

@@ -393,7 +393,7 @@ def trust_status(output: str) -> None:
 
 
 @main.command("verify")
-@click.argument("pdf", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.argument("pdf", metavar="[FILE]", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option("--qr", "url", help="The URL decoded from a certificate's QR code, instead of a PDF.")
 @click.option("--trust", "trust_file", type=click.Path(exists=True, dir_okay=False), required=True,
               help="The trust bundle (registry trust export, or /.well-known/skill-registry/trust.json).")
@@ -404,16 +404,25 @@ def trust_status(output: str) -> None:
               "prints it): a bundle under any other root is refused. Also REGISTRY_ROOT_SHA256.")
 @click.option("--scan", is_flag=True, help="Also rasterise the page and decode the drawn QR code "
               "(needs pdftoppm and zxing-cpp).")
+@click.option("--id-number", help="With a credential: the holder's 证件号码, checked against its salted hash.")
 def verify(pdf: str | None, url: str | None, trust_file: str, status_file: str | None,
-           root_fingerprint: str, scan: bool) -> None:
-    """Verify a certificate PDF or QR URL offline; exit 0 only for a genuine certificate."""
+           root_fingerprint: str, scan: bool, id_number: str | None) -> None:
+    """Verify a certificate PDF, its QR URL or its Open Badges credential (JSON) offline; exit 0 only for a
+    genuine certificate."""
     from pathlib import Path
 
+    from certificates.credential_verifier import CredentialReport, verify_credential
     from certificates.trust import TrustError, load_bundle, load_status
-    from certificates.verifier import verify_pdf, verify_qr_url
+    from certificates.verifier import Report, verify_pdf, verify_qr_url
 
     if (pdf is None) == (url is None):
-        raise click.UsageError("give either a PDF file or --qr URL")
+        raise click.UsageError("give either a file (PDF or credential JSON) or --qr URL")
+    data = Path(pdf).read_bytes() if pdf is not None else b""
+    credential = data.lstrip()[:1] == b"{"
+    if scan and credential:
+        raise click.UsageError("--scan reads a PDF's page, not a credential")
+    if id_number is not None and not credential:
+        raise click.UsageError("--id-number checks a credential's holder; a PDF or QR shows the masked number")
     # pyHanko logs a warning with a traceback for every chain it cannot build; the verdict below says it plainly.
     logging.getLogger("pyhanko").setLevel(logging.ERROR)
     try:
@@ -421,8 +430,10 @@ def verify(pdf: str | None, url: str | None, trust_file: str, status_file: str |
         status = load_status(Path(status_file).read_bytes(), bundle) if status_file else None
     except TrustError as err:
         raise click.ClickException(f"trust bundle refused: {err}") from None
-    if pdf is not None:
-        data = Path(pdf).read_bytes()
+    report: CredentialReport | Report
+    if credential:
+        report = verify_credential(data, bundle, status, id_number=id_number)
+    elif pdf is not None:
         report = verify_pdf(data, bundle, status, scanned_url=_scan(data) if scan else None)
     else:
         report = verify_qr_url(url or "", bundle, status)

@@ -22,6 +22,7 @@ from registry.models import Body, PublishedStandard, ScopeEntry, pk
 from registry.services.actors import Actor, require_regulator
 from registry.services.audit import record_event
 from registry.services.clock import CHINA
+from registry.services.credential_keys import credential_key
 from registry.services.keys import KeyVault, create_body_key, current_key, require_root
 from registry.services.standards import occupation_names
 from registry.services.validation import field_error, require_text
@@ -73,6 +74,7 @@ def file_body(session: Session, *, filing: BodyFiling, actor: Actor, vault: KeyV
     session.add(body)
     session.flush()
     key = create_body_key(session, vault, body, now=now)
+    credential_key(session, vault, body, now=now)  # listed in the trust bundle before its first credential
     record_event(
         session, actor=actor, action="body.filed", object_type="body", object_id=body.id, now=now,
         after={"name": body.name, "kind": body.kind, "credit_code": body.credit_code, "prefix": body.number_prefix,

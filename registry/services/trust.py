@@ -11,14 +11,15 @@ from sqlmodel import Session, col, select
 
 from certificates import Signer
 from certificates.pki import load_certificate_pem
-from certificates.trust import KeyEntry, StatusEntry, build_bundle, build_status
-from registry.models import Body, Certificate, Revocation, SigningKey
+from certificates.trust import CredentialKeyEntry, KeyEntry, StatusEntry, build_bundle, build_status
+from registry.models import Body, Certificate, CredentialKey, Revocation, SigningKey
 from registry.services.clock import CHINA
 from registry.services.keys import KeyVault, require_root
 
 
 def trust_bundle(session: Session, vault: KeyVault, *, now: datetime, registry_url: str) -> dict[str, Any]:
-    """Every body key ever issued, with its body's current status, signed by the registry root."""
+    """Every body key ever issued, and every key a body signs credentials with (named by its did:key), with its
+    body's current status, signed by the registry root."""
     root = require_root(session)
     rows = session.exec(
         select(SigningKey, Body).join(Body, col(Body.id) == col(SigningKey.body_id)).order_by(col(SigningKey.id))
@@ -29,8 +30,18 @@ def trust_bundle(session: Session, vault: KeyVault, *, now: datetime, registry_u
                  retired_at=key.retired_at)
         for key, body in rows
     ]
+    credential_rows = session.exec(
+        select(CredentialKey, Body).join(Body, col(Body.id) == col(CredentialKey.body_id))
+        .order_by(col(CredentialKey.id))
+    )
+    credential_keys = [
+        CredentialKeyEntry(did="did:key:" + key.public_key_multibase, body_name=body.name,
+                           credit_code=body.credit_code, body_status=body.status, created_at=key.created_at,
+                           retired_at=key.retired_at)
+        for key, body in credential_rows
+    ]
     return build_bundle(root=load_certificate_pem(root.certificate_pem), root_signer=Signer(vault.open(root)),
-                        keys=entries, generated_at=now, registry_url=registry_url)
+                        keys=entries, generated_at=now, registry_url=registry_url, credential_keys=credential_keys)
 
 
 def status_snapshot(session: Session, vault: KeyVault, *, now: datetime) -> dict[str, Any]:

@@ -19,10 +19,11 @@ from certificates.pki import credit_code_of, load_certificate_pem, parse_master_
 from certificates.trust import fingerprint, load_bundle, load_status
 from certificates.verifier import Verdict, verify_pdf, verify_qr_url
 from registry.errors import Conflict, Forbidden
-from registry.models import SigningKey
+from registry.models import CredentialKey, SigningKey
 from registry.services import issuance
 from registry.services.actors import SYSTEM
 from registry.services.bodies import change_body_status
+from registry.services.credential_keys import private_key as credential_private_key
 from registry.services.documents import DocumentSettings, certificate_pdf, certificate_url
 from registry.services.keys import KeyVault, MasterKeyMismatch, body_signer, current_key, root_key, rotate_body_key
 from registry.services.trust import status_snapshot, trust_bundle
@@ -130,6 +131,12 @@ def _secrets(session) -> dict[str, bytes]:
         found[f"{row.key_id} scalar hex"] = scalar.hex().encode()
         found[f"{row.key_id} der base64"] = base64.b64encode(der)
         found[f"{row.key_id} scalar base64url"] = base64.urlsafe_b64encode(scalar).rstrip(b"=")
+    for row in session.exec(select(CredentialKey)):  # the bodies' Ed25519 keys for Open Badges credentials
+        seed = credential_private_key(f.VAULT, row).private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+        found[f"credential {row.key_id} seed"] = seed
+        found[f"credential {row.key_id} seed hex"] = seed.hex().encode()
+        found[f"credential {row.key_id} seed base64"] = base64.b64encode(seed)
     return found
 
 
@@ -147,8 +154,11 @@ def test_no_private_key_appears_unencrypted_in_the_database_logs_responses_or_ex
                    headers=JSON).get_data(),
         pdf,
     ]
-    # The served files are the real, signed documents.
-    load_status(exports[3], load_bundle(exports[2], root_fingerprint=None))
+    # The served files are the real, signed documents, and the bundle names the body's credential key.
+    served = load_bundle(exports[2], root_fingerprint=None)
+    load_status(exports[3], served)
+    listed = session.exec(select(CredentialKey).where(CredentialKey.body_id == done.body.id)).one()
+    assert served.credential_key("did:key:" + listed.public_key_multibase).credit_code == done.body.credit_code
     dump = bytearray()
     connection = session.connection()
     for table in inspect(connection).get_table_names():
@@ -159,7 +169,7 @@ def test_no_private_key_appears_unencrypted_in_the_database_logs_responses_or_ex
     logs = "\n".join(record.getMessage() for record in caplog.records).encode()
 
     secrets = _secrets(session)
-    assert len(secrets) == 5 * 3  # the root, the body's first key and its rotated successor
+    assert len(secrets) == 5 * 3 + 3  # the root, the body's first key and its rotated successor; its credential key
     for name, secret in secrets.items():
         assert secret not in dump, f"{name} found in the database"
         assert secret not in logs, f"{name} found in the logs"

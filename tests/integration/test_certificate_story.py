@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from certificates.attachments import CREDENTIAL_FILE, embedded_files
 from certificates.scan import scan_qr
 from registry import create_app
 from registry.cli import main
 from registry.db import get_session
-from registry.models import User
+from registry.models import Certificate, User
 from registry.services.actors import Actor
 from registry.services.revocation import revoke_certificate
 from tests import factories as f
@@ -174,10 +175,55 @@ def test_a_revoked_certificate_is_reported_with_a_status_snapshot(registry):
     out = run(app, "verify", str(pdf), "--trust", str(bundle), "--status", str(status), code=7)
     assert out.startswith("证书已撤销\nREVOKED") and "fraud" in out
     assert "REVOKED" in run(app, "verify", "--qr", url, "--trust", str(bundle), "--status", str(status), code=7)
+    credential, _ = credential_of(app, tmp, pdf)
+    out = run(app, "verify", str(credential), "--trust", str(bundle), "--status", str(status), code=7)
+    assert "REVOKED" in out and "fraud" in out
     # The PDF itself is still a genuine document; without a snapshot the verifier says it could not check status.
     assert "revocation was not checked" in run(app, "verify", str(pdf), "--trust", str(bundle))
     answer = app.test_client().get(url.removeprefix(BASE_URL), headers=JSON).get_json()
     assert (answer["genuine"], answer["status"]) == (True, "revoked")
+
+
+def credential_of(app, tmp: Path, pdf: Path) -> tuple[Path, str]:
+    """The Open Badges credential attached to the PDF, as a file, and its holder's ID number."""
+    credential = json.loads(embedded_files(pdf.read_bytes())[CREDENTIAL_FILE])
+    path = tmp / f"{pdf.stem}.credential.json"
+    path.write_text(json.dumps(credential, ensure_ascii=False), encoding="utf-8")
+    with app.app_context():
+        number = credential["credentialSubject"]["licenseNumber"]
+        holder = get_session().exec(select(Certificate).where(Certificate.number == number)).one()
+        return path, holder.id_number
+
+
+def test_the_credential_in_the_pdf_verifies_offline_against_the_bodys_key_in_the_bundle(registry):
+    app, tmp, valid = registry
+    number, name = valid[6][0], valid[6][1]
+    pdf, bundle = export(app, tmp, number)
+    path, id_number = credential_of(app, tmp, pdf)
+    listed = json.loads(bundle.read_text())["credential_keys"]
+    assert listed and all(entry["did"].startswith("did:key:z6Mk") for entry in listed)
+
+    out = run(app, "verify", str(path), "--trust", str(bundle), "--id-number", id_number.lower())
+    assert out.startswith("电子证书（Open Badges）真实有效\nGENUINE"), out
+    assert number in out and name in out
+    assert "eddsa-rdfc-2022 proof verifies" in out and "salted ID hash matches" in out
+    issuer = json.loads(path.read_text())["issuer"]
+    assert f"发证机构 issuer:      {issuer['name']}" in out and issuer["id"] in out
+
+    someone_else = id_number[:-2] + ("00" if id_number[-2:] != "00" else "11")
+    assert "MISMATCH" in run(app, "verify", str(path), "--trust", str(bundle), "--id-number", someone_else, code=6)
+    changed = json.loads(path.read_text())
+    changed["credentialSubject"]["identifier"][1]["identityHash"] = "王" + name
+    forged = tmp / "forged.credential.json"
+    forged.write_text(json.dumps(changed, ensure_ascii=False), encoding="utf-8")
+    assert "FORGED" in run(app, "verify", str(forged), "--trust", str(bundle), code=4)
+    # A bundle without the body's credential key (as another registry's would be) names no issuer for it.
+    unlisted = json.loads(bundle.read_text())
+    unlisted["credential_keys"] = []
+    (tmp / "unlisted.json").write_text(json.dumps(unlisted, ensure_ascii=False), encoding="utf-8")
+    refused = app.test_cli_runner().invoke(main, ["verify", str(path), "--trust", str(tmp / "unlisted.json")],
+                                           env={"REGISTRY_ROOT_SHA256": ROOT[app.name + str(id(app))]})
+    assert refused.exit_code == 1 and "signature does not verify" in refused.output  # the root signed the list
 
 
 def test_a_pinned_root_that_differs_refuses_the_bundle(registry):

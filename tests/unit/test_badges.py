@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import socket
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from reportlab.pdfgen import canvas
 
-from certificates import data_integrity
+from certificates import Signer, data_integrity, generate_private_key
 from certificates.attachments import attach_file, embedded_files
 from certificates.badges import (
     Component,
@@ -23,6 +24,7 @@ from certificates.badges import (
     identity_hash,
     open_badge_credential,
 )
+from certificates.credential_verifier import verify_credential
 from certificates.didkey import (
     base58btc_decode,
     base58btc_encode,
@@ -34,9 +36,16 @@ from certificates.didkey import (
     raw_public_key,
 )
 from certificates.jsonld import UnknownContext, bundled_context, canonical_nquads
-from certificates.pki import KeyDecryptionError, decrypt_ed25519_private_key, encrypt_ed25519_private_key
+from certificates.pki import (
+    KeyDecryptionError,
+    decrypt_ed25519_private_key,
+    encrypt_ed25519_private_key,
+    make_root_certificate,
+)
 from certificates.record import CertificateRecord
 from certificates.status_list import LIST_SIZE, StatusPosition, bit_is_set, decode_bits, encode_bits, status_entry
+from certificates.trust import CredentialKeyEntry, TrustError, build_bundle, fingerprint, load_bundle
+from certificates.verifier import Verdict
 
 BASE = "https://zscx.example.cn"
 ISSUED = datetime(2026, 5, 20, 2, 0, tzinfo=UTC)
@@ -155,3 +164,48 @@ def test_an_attached_file_is_an_update_after_the_rendered_bytes():
     assert attached.startswith(pdf)
     assert embedded_files(attached) == {"openbadge-credential.json": b'{"a": 1}'}
     assert embedded_files(pdf) == {}
+
+
+def _bundle_with(entries):
+    """A root-signed trust bundle listing these credential keys (and no signing key)."""
+    root_key = generate_private_key()
+    root = make_root_certificate(root_key, common_name="测试根证书", not_before=ISSUED - timedelta(days=1),
+                                 not_after=ISSUED + timedelta(days=3650))
+    document = build_bundle(root=root, root_signer=Signer(root_key), keys=[], generated_at=ISSUED,
+                            registry_url=BASE, credential_keys=entries)
+    return load_bundle(json.dumps(document, ensure_ascii=False), root_fingerprint=fingerprint(root))
+
+
+def _entry(key, retired_at=None) -> CredentialKeyEntry:
+    return CredentialKeyEntry(did=did_key(key.public_key()), body_name=RECORD.body_name,
+                              credit_code=RECORD.body_credit_code, body_status="active",
+                              created_at=ISSUED - timedelta(days=30), retired_at=retired_at)
+
+
+def test_the_offline_verifier_trusts_a_credential_only_under_a_listed_key():
+    signed = json.dumps(data_integrity.sign(credential(), KEY, created=ISSUED), ensure_ascii=False)
+    bundle = _bundle_with([_entry(KEY)])
+    assert bundle.credential_key(did_key(KEY.public_key())).credit_code == RECORD.body_credit_code
+
+    report = verify_credential(signed, bundle, id_number="11010519491231002x")
+    assert report.verdict is Verdict.GENUINE and report.exit_code == 0
+    assert any(RECORD.body_name in line and RECORD.body_credit_code in line for line in report.lines())
+    assert verify_credential(signed, bundle, id_number="110105194912310021").verdict is Verdict.MISMATCH
+    assert verify_credential(signed, _bundle_with([_entry(generate_ed25519_key())])).verdict is Verdict.UNKNOWN_ISSUER
+    # A key retired the day before the credential's date signed it after it stopped signing.
+    retired = _bundle_with([_entry(KEY, retired_at=ISSUED - timedelta(days=1))])
+    assert verify_credential(signed, retired).verdict is Verdict.FORGED
+    assert verify_credential(b"%PDF-1.7", bundle).verdict is Verdict.MALFORMED
+    assert verify_credential(b'{"type": ["VerifiableCredential"]}', bundle).verdict is Verdict.MALFORMED
+
+
+def test_a_bundle_with_a_malformed_credential_key_is_refused():
+    root_key = generate_private_key()
+    root = make_root_certificate(root_key, common_name="测试根证书", not_before=ISSUED - timedelta(days=1),
+                                 not_after=ISSUED + timedelta(days=3650))
+    bad = CredentialKeyEntry(did="did:key:z6MkNotAKey", body_name="x", credit_code="y", body_status="active",
+                             created_at=ISSUED, retired_at=None)
+    document = build_bundle(root=root, root_signer=Signer(root_key), keys=[], generated_at=ISSUED,
+                            registry_url=BASE, credential_keys=[bad])
+    with pytest.raises(TrustError, match="credential key entry"):
+        load_bundle(json.dumps(document), root_fingerprint=fingerprint(root))
