@@ -115,11 +115,12 @@ def keys_init(if_missing: bool, new_master_key: bool) -> None:
 @keys.command("rotate")
 @click.argument("body_id", type=int)
 def keys_rotate(body_id: int) -> None:
-    """Retire a body's signing key and issue a new one; the old key keeps verifying what it signed."""
-    from registry.services import keys as key_service
+    """Retire a body's signing key and its credential key and make new ones; the old keys keep verifying what
+    they signed."""
+    from registry.services.key_rotation import rotate_body_key
 
     try:
-        key = key_service.rotate_body_key(get_session(), _vault(), body_id=body_id, actor=SYSTEM, now=_now())
+        key = rotate_body_key(get_session(), _vault(), body_id=body_id, actor=SYSTEM, now=_now())
     except DomainError as err:
         _fail(err)
     click.echo(f"body {body_id} now signs with key {key.key_id}")

@@ -33,7 +33,7 @@ from registry.schemas.common import ErrorSchema, PageArgsSchema
 from registry.services import api_queries, oversight
 from registry.services.bodies import BodyFiling, add_scope, change_body_status, file_body, withdraw_scope
 from registry.services.clock import CHINA
-from registry.services.keys import rotate_body_key
+from registry.services.key_rotation import rotate_body_key
 
 blp = Blueprint("bodies", __name__, description="Evaluation bodies, their scope and keys (regulator; a body's own "
                                                 "staff read their body)")
@@ -209,7 +209,10 @@ class KeyRotation(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="The body is withdrawn and gets no new key")
     @idempotent
     def post(self, body_id: int) -> Any:
-        """Retire the body's key and issue a new one; what the old key signed keeps verifying."""
+        """Retire the body's signing key and its Open Badges credential key and make new ones.
+
+        What the old keys signed keeps verifying: both stay in the trust bundle as retired.
+        """
         actor = current_actor(write=True)
         session = get_session()
         api_queries.visible_body(session, body_id=body_id, actor=actor)

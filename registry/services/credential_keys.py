@@ -57,6 +57,17 @@ def credential_key(session: Session, vault: KeyVault, body: Body, *, now: dateti
     return row
 
 
+def retire_credential_key(session: Session, body_id: int, *, now: datetime) -> CredentialKey | None:
+    """Stop the body's key in use from signing new credentials (its did:key and status lists stay), so that the next
+    one made is its successor. Flushed, not committed."""
+    row = current_credential_key(session, body_id)
+    if row is not None:
+        row.retired_at = now
+        session.add(row)
+        session.flush()
+    return row
+
+
 def public_key(row: CredentialKey) -> Ed25519PublicKey:
     return public_key_from_multibase(row.public_key_multibase)
 

@@ -26,7 +26,7 @@ from certificates.pki import (
     master_key_fingerprint,
 )
 from certificates.signing import generate_private_key
-from registry.errors import Conflict, NotFound
+from registry.errors import Conflict
 from registry.models import Body, SigningKey, pk
 from registry.services.actors import Actor, require_regulator
 from registry.services.audit import record_event
@@ -131,33 +131,6 @@ def create_body_key(session: Session, vault: KeyVault, body: Body, *, now: datet
         not_before=now - CLOCK_SKEW, not_after=min(now + BODY_KEY_VALIDITY, root.not_after),
     )
     return _store(session, vault, key, cert, role="body", body_id=pk(body), now=now)
-
-
-def rotate_body_key(session: Session, vault: KeyVault, *, body_id: int, actor: Actor, now: datetime) -> SigningKey:
-    """Retire the body's current key and create its successor; what the old key signed keeps verifying."""
-    require_regulator(actor)
-    body = session.get(Body, body_id, with_for_update=True)
-    if body is None:
-        raise NotFound("body-not-found", f"评价机构 {body_id} 不存在。", f"No evaluation body {body_id}.")
-    if body.status == "withdrawn":
-        raise Conflict("body-withdrawn", "机构已撤销备案，不再签发密钥。",
-                       "The body's filing is withdrawn; it gets no new key.")
-    old = current_key(session, body_id)
-    try:
-        if old is not None:
-            old.retired_at = now
-            session.add(old)
-            session.flush()
-        new = create_body_key(session, vault, body, now=now)
-        record_event(
-            session, actor=actor, action="body.key-rotated", object_type="body", object_id=body_id, now=now,
-            before={"key_id": old.key_id if old else None}, after={"key_id": new.key_id},
-        )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return new
 
 
 def current_key(session: Session, body_id: int) -> SigningKey | None:

@@ -29,7 +29,7 @@ from registry.services.bodies import (
     withdraw_scope,
 )
 from registry.services.clock import CHINA
-from registry.services.keys import rotate_body_key
+from registry.services.key_rotation import rotate_body_key
 from registry.services.revocation import revoke_certificate
 from registry.services.standards import as_version, catalogue, occupation_versions
 from registry.web.errors import page_errors

@@ -14,6 +14,8 @@ from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from certificates import verify_record
+from certificates.attachments import CREDENTIAL_FILE, embedded_files
+from certificates.credential_verifier import verify_credential
 from certificates.pades import check_pdf_signature
 from certificates.pki import credit_code_of, load_certificate_pem, parse_master_key
 from certificates.trust import fingerprint, load_bundle, load_status
@@ -25,7 +27,8 @@ from registry.services.actors import SYSTEM
 from registry.services.bodies import change_body_status
 from registry.services.credential_keys import private_key as credential_private_key
 from registry.services.documents import DocumentSettings, certificate_pdf, certificate_url
-from registry.services.keys import KeyVault, MasterKeyMismatch, body_signer, current_key, root_key, rotate_body_key
+from registry.services.key_rotation import rotate_body_key
+from registry.services.keys import KeyVault, MasterKeyMismatch, body_signer, current_key, root_key
 from registry.services.trust import status_snapshot, trust_bundle
 from registry.services.verification import is_genuine
 from tests import factories as f
@@ -77,6 +80,14 @@ def test_rotation_signs_new_certificates_with_the_new_key_and_old_ones_keep_veri
     assert verify_qr_url(certificate_url(done.certificates[1], SETTINGS), bundle).verdict is Verdict.GENUINE
     new_pdf = pdf_of(session, fresh.number)
     assert check_pdf_signature(new_pdf, [bundle.root]).signer == load_certificate_pem(new_key.certificate_pem)
+    # The credential key turned over with it: the old PDF's credential names the retired did:key, the new one's
+    # its successor, and the bundle vouches for both.
+    old_credential, new_credential = (embedded_files(pdf)[CREDENTIAL_FILE] for pdf in (old_pdf, new_pdf))
+    old_did, new_did = (json.loads(c)["issuer"]["id"] for c in (old_credential, new_credential))
+    assert old_did != new_did
+    assert bundle.credential_key(old_did).retired_at == f.NOW and bundle.credential_key(new_did).retired_at is None
+    assert verify_credential(old_credential, bundle).verdict is Verdict.GENUINE
+    assert verify_credential(new_credential, bundle).verdict is Verdict.GENUINE
 
 
 def test_only_the_regulator_rotates_keys(session):
@@ -157,8 +168,10 @@ def test_no_private_key_appears_unencrypted_in_the_database_logs_responses_or_ex
     # The served files are the real, signed documents, and the bundle names the body's credential key.
     served = load_bundle(exports[2], root_fingerprint=None)
     load_status(exports[3], served)
-    listed = session.exec(select(CredentialKey).where(CredentialKey.body_id == done.body.id)).one()
-    assert served.credential_key("did:key:" + listed.public_key_multibase).credit_code == done.body.credit_code
+    listed = session.exec(select(CredentialKey).where(CredentialKey.body_id == done.body.id)).all()
+    assert len(listed) == 2  # the first, retired by the rotation, and its successor
+    assert all(served.credential_key("did:key:" + row.public_key_multibase).credit_code == done.body.credit_code
+               for row in listed)
     dump = bytearray()
     connection = session.connection()
     for table in inspect(connection).get_table_names():
@@ -169,7 +182,7 @@ def test_no_private_key_appears_unencrypted_in_the_database_logs_responses_or_ex
     logs = "\n".join(record.getMessage() for record in caplog.records).encode()
 
     secrets = _secrets(session)
-    assert len(secrets) == 5 * 3 + 3  # the root, the body's first key and its rotated successor; its credential key
+    assert len(secrets) == 5 * 3 + 2 * 3  # the root, the body's first signing and credential keys and their successors
     for name, secret in secrets.items():
         assert secret not in dump, f"{name} found in the database"
         assert secret not in logs, f"{name} found in the logs"
