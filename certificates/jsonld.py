@@ -9,6 +9,7 @@ any other context is refused rather than fetched.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -70,3 +71,26 @@ def canonical_nquads(document: dict[str, Any]) -> bytes:
                                             "documentLoader": document_loader, "base": ""})
     assert isinstance(nquads, str)  # noqa: S101  (the format asked for)
     return nquads.encode("utf-8")
+
+
+# One line of canonical N-Quads: subject, predicate, object (an IRI, a blank node or a literal with its datatype or
+# language), the graph if any. RDFC-1.0 writes exactly this shape.
+_QUAD = re.compile(r'(<[^>]*>|_:\S+) <([^>]*)> (<[^>]*>|_:\S+|"((?:[^"\\]|\\.)*)"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+)?)'
+                   r'(?: (?:<[^>]*>|_:\S+))? \.')
+
+
+def statements(document: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """What a signature over the document's canonical form actually covers, as (subject, predicate, object, the
+    object is a literal): IRIs without their brackets, blank nodes as `_:c14n0`, literals unescaped. Read signed
+    fields from these, not from the JSON, which can say the same thing in other shapes."""
+    found = []
+    for line in canonical_nquads(document).decode("utf-8").splitlines():
+        match = _QUAD.fullmatch(line)
+        if match is None:
+            raise CanonicalizationError(f"unexpected N-Quads line {line!r}", "jsonld.SyntaxError")
+        subject, predicate, node, literal = match.groups()
+        if literal is not None:
+            found.append((subject.strip("<>"), predicate, json.loads(f'"{literal}"'), True))
+        else:
+            found.append((subject.strip("<>"), predicate, node.strip("<>"), False))
+    return found

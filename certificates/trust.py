@@ -23,6 +23,7 @@ from certificates.pki import body_name_of, credit_code_of
 from certificates.signing import ALGORITHM, Signer, key_id, verify_bytes
 
 BUNDLE_FORMAT = "skill-registry-trust/1"
+BODY_STATES = ("active", "suspended", "withdrawn")
 STATUS_FORMAT = "skill-registry-status/1"
 
 
@@ -277,11 +278,14 @@ def load_bundle(text: str | bytes, *, root_fingerprint: str | None) -> TrustBund
             raise TrustError(f"key {entry.key_id}: its certificate was not issued by the registry root") from err
         keys[entry.key_id] = entry
     return TrustBundle(root=root, generated_at=_time(data.get("generated_at"), "generated_at"), keys=keys,
-                       credential_keys=_credential_keys(data.get("credential_keys") or []))
+                       credential_keys=_credential_keys(data.get("credential_keys", [])))
 
 
-def _credential_keys(items: Iterable[Any]) -> dict[str, CredentialKeyEntry]:
-    """The bodies' credential keys (absent from bundles made before there were any), each a well-formed did:key."""
+def _credential_keys(items: Any) -> dict[str, CredentialKeyEntry]:
+    """The bodies' credential keys (absent from bundles made before there were any), each a well-formed did:key,
+    listed once, its status agreeing with its retirement."""
+    if not isinstance(items, list):
+        raise TrustError("the trust bundle's credential_keys is not a list")
     found: dict[str, CredentialKeyEntry] = {}
     for item in items:
         try:
@@ -291,11 +295,17 @@ def _credential_keys(items: Iterable[Any]) -> dict[str, CredentialKeyEntry]:
                 body_status=str(body["status"]), created_at=_time(item["created_at"], "created_at"),
                 retired_at=_time(item["retired_at"], "retired_at") if item.get("retired_at") else None,
             )
-            public_key_from_multibase(entry.did.removeprefix("did:key:"))
             if not entry.did.startswith("did:key:"):
                 raise ValueError(f"{entry.did!r} is not a did:key")
+            public_key_from_multibase(entry.did.removeprefix("did:key:"))
+            if item.get("status") != ("retired" if entry.retired_at else "active"):
+                raise ValueError(f"status {item.get('status')!r} does not agree with retired_at")
+            if entry.body_status not in BODY_STATES:
+                raise ValueError(f"body status {entry.body_status!r} is none of {', '.join(BODY_STATES)}")
         except (KeyError, TypeError, ValueError) as err:
             raise TrustError(f"a credential key entry of the trust bundle is malformed: {err}") from err
+        if entry.did in found:
+            raise TrustError(f"credential key {entry.did} is listed twice in the trust bundle")
         found[entry.did] = entry
     return found
 

@@ -419,7 +419,7 @@ def verify(pdf: str | None, url: str | None, trust_file: str, status_file: str |
     if (pdf is None) == (url is None):
         raise click.UsageError("give either a file (PDF or credential JSON) or --qr URL")
     data = Path(pdf).read_bytes() if pdf is not None else b""
-    credential = data.lstrip()[:1] == b"{"
+    credential = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"{"  # JSON, with or without a BOM
     if scan and credential:
         raise click.UsageError("--scan reads a PDF's page, not a credential")
     if id_number is not None and not credential:

@@ -93,10 +93,12 @@ def largest_upload(config: Mapping[str, Any]) -> int:
 
 
 def upload_size(size: int) -> str:
-    """A size limit as people read it: 20 MB, 1.5 MB, 900 KB."""
+    """A size limit as people read it: 20 MB, 1.5 MB, 900 KB; rounded down, so a file of the size shown is never
+    refused."""
     for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
         if size >= scale:
-            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+            tenths = size * 10 // scale
+            return f"{tenths // 10}.{tenths % 10}".removesuffix(".0") + f" {unit}"
     return f"{size} B"
 
 

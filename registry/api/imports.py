@@ -29,7 +29,7 @@ from registry.services import batch_api
 from registry.services.jobs import queue_import, reload
 from registry.services.registers import batch_level
 from registry.services.sheets import PastedRowsRejected
-from registry.services.spreadsheet_import import errors_xlsx, import_spreadsheet, template_xlsx
+from registry.services.spreadsheet_import import errors_xlsx, import_spreadsheet, require_file_size, template_xlsx
 
 blp = Blueprint("imports", __name__, description="Spreadsheet import of a batch's candidates and scores (evaluation "
                 "body staff)")
@@ -107,7 +107,9 @@ class BatchImport(MethodView):
         actor = current_actor(write=True)
         upload = files["file"]
         lang = reader_language()
-        if _size(upload.stream) > current_app.config["JOBS_IMPORT_INLINE_BYTES"]:
+        size = _size(upload.stream)
+        if size > current_app.config["JOBS_IMPORT_INLINE_BYTES"]:
+            require_file_size(size, import_limits(current_app))  # refused now, not by a job
             session = get_session()
             batch_api.readable_batch(session, batch_id=batch_id, actor=actor)
             job, _ = queue_import(session, batch_id=batch_id, actor=actor, filename=upload.filename or "",

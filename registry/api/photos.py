@@ -30,6 +30,7 @@ from registry.schemas.jobs import JobSchema
 from registry.services import batch_api
 from registry.services.jobs import queue_import, reload
 from registry.services.photo_import import PhotoLimits, PhotosRejected, candidate_photo, import_photos
+from registry.services.zip_safety import require_size
 from registry.uploads import allowed_upload
 
 blp = Blueprint("photos", __name__, description="Candidates' photos: a ZIP of JPEG or PNG images named by 证件号码 "
@@ -108,6 +109,7 @@ class BatchPhotos(MethodView):
         limits = photo_limits(current_app)
         data = upload.stream.read(limits.max_bytes + 1)
         if len(data) > current_app.config["JOBS_PHOTOS_INLINE_BYTES"]:
+            require_size(len(data), limits.max_bytes)  # refused now, not by a job
             session = get_session()
             batch_api.readable_batch(session, batch_id=batch_id, actor=actor)
             job, _ = queue_import(session, batch_id=batch_id, actor=actor, filename=upload.filename or "photos.zip",

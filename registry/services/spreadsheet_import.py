@@ -170,16 +170,21 @@ def estimated_rows(filename: str, data: bytes) -> int:
 # --- reading ----------------------------------------------------------------------------------------------
 
 
-def read_rows(filename: str, stream: IO[bytes], limits: ImportLimits) -> Iterator[tuple[int, list[str]]]:
-    """(row number, stripped cells) for every non-blank row; the file's kind from its name and its bytes."""
-    stream.seek(0, io.SEEK_END)
-    size = stream.tell()
-    stream.seek(0)
+def require_file_size(size: int, limits: ImportLimits) -> None:
+    """The file itself: not empty, not over the limit (also before a large file is handed to a job)."""
     if size > limits.max_bytes:
         raise FileRefused("file-too-large", f"文件超过 {upload_size(limits.max_bytes)} 的上限。",
                           f"The file is larger than the {upload_size(limits.max_bytes)} limit.")
     if size == 0:
         raise FileRefused("file-empty", "文件是空的。", "The file is empty.")
+
+
+def read_rows(filename: str, stream: IO[bytes], limits: ImportLimits) -> Iterator[tuple[int, list[str]]]:
+    """(row number, stripped cells) for every non-blank row; the file's kind from its name and its bytes."""
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    require_file_size(size, limits)
     magic = stream.read(4)
     stream.seek(0)
     name = filename.lower()

@@ -47,8 +47,9 @@ from registry.services.photo_import import PhotosRejected, import_photos
 from registry.services.printing import bundle_size, print_bundle
 from registry.services.revocation import reissue_certificate, revoke_certificate, successor_of
 from registry.services.sheets import PastedRowsRejected, add_pasted_candidates, columns
-from registry.services.spreadsheet_import import errors_xlsx, import_spreadsheet, template_xlsx
+from registry.services.spreadsheet_import import errors_xlsx, import_spreadsheet, require_file_size, template_xlsx
 from registry.services.users import create_user, deactivate_user
+from registry.services.zip_safety import require_size
 from registry.web import job_pages
 from registry.web.downloads import pdf_download, xlsx_download
 from registry.web.errors import page_errors
@@ -322,13 +323,14 @@ def import_file(batch_id: int) -> Any:
     if not form.validate_on_submit():
         return _batch_page(batch_id, status=422, import_form=form)
     upload = form.file.data
-    if upload.stream.seek(0, 2) > current_app.config["JOBS_IMPORT_INLINE_BYTES"]:  # a large file: in the background
-        upload.stream.seek(0)
-        return _start_job(batch_id, lambda actor: job_service.queue_import(
-            session, batch_id=batch_id, actor=actor, filename=upload.filename or "", content=upload.stream.read(),
-            lang=select_language(), now=_now()))
+    size = upload.stream.seek(0, 2)
     upload.stream.seek(0)
     try:
+        if size > current_app.config["JOBS_IMPORT_INLINE_BYTES"]:  # a large file: in the background
+            require_file_size(size, import_limits(current_app))
+            return _start_job(batch_id, lambda actor: job_service.queue_import(
+                session, batch_id=batch_id, actor=actor, filename=upload.filename or "", content=upload.stream.read(),
+                lang=select_language(), now=_now()))
         result = import_spreadsheet(session, batch_id=batch_id, filename=upload.filename or "", stream=upload.stream,
                                     actor=actor, now=_now(), limits=import_limits(current_app))
     except PastedRowsRejected as err:
@@ -360,13 +362,14 @@ def photos_file(batch_id: int) -> Any:
         return _batch_page(batch_id, status=422, photos_form=form)
     upload = form.file.data
     data = upload.stream.read()
-    if len(data) > current_app.config["JOBS_PHOTOS_INLINE_BYTES"]:
-        return _start_job(batch_id, lambda actor: job_service.queue_import(
-            session, batch_id=batch_id, actor=actor, filename=upload.filename or "photos.zip", content=data,
-            lang=select_language(), now=_now(), kind="photos"))
+    limits = photo_limits(current_app)
     try:
-        result = import_photos(session, batch_id=batch_id, actor=actor, data=data, now=_now(),
-                               limits=photo_limits(current_app))
+        if len(data) > current_app.config["JOBS_PHOTOS_INLINE_BYTES"]:  # a large ZIP: in the background
+            require_size(len(data), limits.max_bytes)
+            return _start_job(batch_id, lambda actor: job_service.queue_import(
+                session, batch_id=batch_id, actor=actor, filename=upload.filename or "photos.zip", content=data,
+                lang=select_language(), now=_now(), kind="photos"))
+        result = import_photos(session, batch_id=batch_id, actor=actor, data=data, now=_now(), limits=limits)
     except PhotosRejected as err:
         return _batch_page(batch_id, status=422, photos_form=form, photos_refused=err)
     except InvalidInput as err:  # the archive as a whole

@@ -182,3 +182,22 @@ def test_a_large_photo_zip_is_imported_by_a_job_and_refused_files_are_named(app,
     done = client.get(queued.headers["Location"], headers=headers).get_json()
     assert done["kind"] == "photos" and done["status"] == "succeeded"
     assert done["result"]["stored"] == 2
+
+
+def test_a_file_over_its_limit_is_refused_at_once_not_by_a_job(app, client, session, staff):
+    """A file between its limit and the request's framing allowance would pass the request cap: it is refused when
+    it arrives, with the limit named, instead of answered 202 and failed by a worker later."""
+    app.config.update(JOBS_IMPORT_INLINE_BYTES=10, JOBS_PHOTOS_INLINE_BYTES=10, IMPORT_MAX_BYTES=100,
+                      PHOTOS_MAX_BYTES=100)
+    batch_id = f.open_batch(session, staff["body"], staff["assessor"]).id
+    headers = {**auth_headers(session, staff["assessor"], write=True), "Accept-Language": "en"}
+    rows = [(c.name, "居民身份证", c.id_number, 80, 75) for c in f.candidate_inputs(5)]
+    sheet = client.post(f"/api/v1/batches/{batch_id}/import", headers=headers, content_type="multipart/form-data",
+                        data={"file": (io.BytesIO(_csv(rows)), "big.csv")})
+    photos = client.post(f"/api/v1/batches/{batch_id}/photos", headers=headers, content_type="multipart/form-data",
+                         data={"file": (io.BytesIO(make_zip({"11010519491231002X.jpg": jpeg()})), "p.zip")})
+    for answer in (sheet, photos):
+        assert answer.status_code == 422, answer.get_json()
+        assert answer.get_json()["reason"] == "file-too-large"
+        assert answer.get_json()["message"] == "The file is larger than the 100 B limit."
+    assert session.exec(select(Job).where(Job.batch_id == batch_id)).first() is None

@@ -24,7 +24,7 @@ from certificates.badges import (
     identity_hash,
     open_badge_credential,
 )
-from certificates.credential_verifier import verify_credential
+from certificates.credential_verifier import HEADLINES, verify_credential
 from certificates.didkey import (
     base58btc_decode,
     base58btc_encode,
@@ -44,7 +44,16 @@ from certificates.pki import (
 )
 from certificates.record import CertificateRecord
 from certificates.status_list import LIST_SIZE, StatusPosition, bit_is_set, decode_bits, encode_bits, status_entry
-from certificates.trust import CredentialKeyEntry, TrustError, build_bundle, fingerprint, load_bundle
+from certificates.trust import (
+    CredentialKeyEntry,
+    StatusEntry,
+    TrustError,
+    build_bundle,
+    build_status,
+    fingerprint,
+    load_bundle,
+    load_status,
+)
 from certificates.verifier import Verdict
 
 BASE = "https://zscx.example.cn"
@@ -166,14 +175,20 @@ def test_an_attached_file_is_an_update_after_the_rendered_bytes():
     assert embedded_files(pdf) == {}
 
 
-def _bundle_with(entries):
-    """A root-signed trust bundle listing these credential keys (and no signing key)."""
+def _bundle_with(entries, *, revoked: str | None = None):
+    """A root-signed trust bundle listing these credential keys (and no signing key); with `revoked`, also a status
+    snapshot by the same root listing that certificate number as revoked."""
     root_key = generate_private_key()
     root = make_root_certificate(root_key, common_name="测试根证书", not_before=ISSUED - timedelta(days=1),
                                  not_after=ISSUED + timedelta(days=3650))
     document = build_bundle(root=root, root_signer=Signer(root_key), keys=[], generated_at=ISSUED,
                             registry_url=BASE, credential_keys=entries)
-    return load_bundle(json.dumps(document, ensure_ascii=False), root_fingerprint=fingerprint(root))
+    bundle = load_bundle(json.dumps(document, ensure_ascii=False), root_fingerprint=fingerprint(root))
+    if revoked is None:
+        return bundle
+    snapshot = build_status(root_signer=Signer(root_key), generated_at=ISSUED, entries=[
+        StatusEntry(number=revoked, status="revoked", since=ISSUED.date(), reason="fraud")])
+    return bundle, load_status(json.dumps(snapshot, ensure_ascii=False), bundle)
 
 
 def _entry(key, retired_at=None) -> CredentialKeyEntry:
@@ -199,6 +214,46 @@ def test_the_offline_verifier_trusts_a_credential_only_under_a_listed_key():
     assert verify_credential(b'{"type": ["VerifiableCredential"]}', bundle).verdict is Verdict.MALFORMED
 
 
+OB = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#licenseNumber"
+
+
+@pytest.mark.parametrize("rewrite", [
+    lambda subject: subject.update(licenseNumber={"@value": subject["licenseNumber"]}),
+    lambda subject: subject.update(licenseNumber=[subject["licenseNumber"], subject["licenseNumber"]]),
+    lambda subject: subject.update({OB: subject.pop("licenseNumber")}),
+], ids=["@value", "list", "full IRI"])
+def test_a_signed_value_rewritten_in_another_json_ld_shape_is_still_the_signed_value(rewrite):
+    """The proof covers the statements, not the JSON: the same statements written in another shape still verify,
+    so the checks must read the signed number, or a revoked certificate could pass for one the snapshot lacks."""
+    signed = data_integrity.sign(credential(), KEY, created=ISSUED)
+    bundle, status = _bundle_with([_entry(KEY)], revoked=RECORD.number)
+    assert verify_credential(json.dumps(signed), bundle, status).verdict is Verdict.REVOKED
+    rewrite(signed["credentialSubject"])
+    assert data_integrity.verify(signed)  # the same signed statements
+    report = verify_credential(json.dumps(signed, ensure_ascii=False), bundle, status)
+    assert report.verdict is Verdict.REVOKED and report.signed.number == RECORD.number
+
+
+def test_hostile_json_gets_a_verdict_not_a_traceback():
+    bundle = _bundle_with([_entry(KEY)])
+    did = did_key(KEY.public_key())
+    fake_proof = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofPurpose": "assertionMethod",
+                  "verificationMethod": f"{did}#{did.removeprefix('did:key:')}", "proofValue": "z" + "2" * 88}
+    cases = {
+        b"[" * 100_000: Verdict.MALFORMED,
+        b'{"type": 5}': Verdict.MALFORMED,
+        b'{"type": true, "issuer": "x"}': Verdict.MALFORMED,
+        json.dumps({"type": ["OpenBadgeCredential"], "issuer": did, "proof": fake_proof}): Verdict.FORGED,
+        json.dumps({"type": ["OpenBadgeCredential"], "issuer": {"id": did}, "credentialSubject": "x",
+                    "@context": 5, "proof": fake_proof}): Verdict.FORGED,
+        json.dumps({"type": ["OpenBadgeCredential"], "issuer": ["x"]}): Verdict.UNKNOWN_ISSUER,
+    }
+    for data, verdict in cases.items():
+        report = verify_credential(data, bundle)
+        assert report.verdict is verdict, (data[:60], report)
+        assert report.lines()[:2] == list(HEADLINES[verdict])  # printable, whatever the JSON held
+
+
 def test_a_bundle_with_a_malformed_credential_key_is_refused():
     root_key = generate_private_key()
     root = make_root_certificate(root_key, common_name="测试根证书", not_before=ISSUED - timedelta(days=1),
@@ -209,3 +264,7 @@ def test_a_bundle_with_a_malformed_credential_key_is_refused():
                             registry_url=BASE, credential_keys=[bad])
     with pytest.raises(TrustError, match="credential key entry"):
         load_bundle(json.dumps(document), root_fingerprint=fingerprint(root))
+    twice = build_bundle(root=root, root_signer=Signer(root_key), keys=[], generated_at=ISSUED, registry_url=BASE,
+                         credential_keys=[_entry(KEY), _entry(KEY, retired_at=ISSUED)])
+    with pytest.raises(TrustError, match="listed twice"):
+        load_bundle(json.dumps(twice), root_fingerprint=fingerprint(root))

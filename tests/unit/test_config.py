@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry.config import DEVELOPMENT_SECRET, load_config
+from registry.config import DEVELOPMENT_SECRET, load_config, upload_size
 
 
 def test_environment_variables_configure_the_registry(monkeypatch):
@@ -43,3 +43,19 @@ def test_the_pdf_prints_masked_ids_unless_configured(monkeypatch):
     assert load_config()["PDF_FULL_ID"] is False
     monkeypatch.setenv("REGISTRY_PDF_FULL_ID", "true")
     assert load_config()["PDF_FULL_ID"] is True
+
+
+def test_size_limits_are_written_as_people_read_them_and_never_above_the_limit():
+    assert [upload_size(n) for n in (20 * 1024 * 1024, 1536 * 1024, 900 * 1024, 100)] == [
+        "20 MB", "1.5 MB", "900 KB", "100 B"]
+    # Just under a round figure shows just under it: a file of the size shown is never refused as too large.
+    assert upload_size(209_700_000) == "199.9 MB"
+    assert upload_size(1024 * 1024 - 1) == "1023.9 KB"
+    assert upload_size(10_000) == "9.7 KB"
+
+
+def test_photo_zips_have_limits_of_their_own(monkeypatch):
+    monkeypatch.setenv("REGISTRY_PHOTOS_MAX_BYTES", str(300 * 1024 * 1024))
+    config = load_config()
+    assert config["PHOTOS_MAX_BYTES"] == 300 * 1024 * 1024
+    assert config["MAX_CONTENT_LENGTH"] == config["IMPORT_MAX_BYTES"] + 1024 * 1024  # other requests stay small

@@ -168,10 +168,10 @@ def test_a_photo_zip_may_be_as_large_as_the_photo_limit_not_the_spreadsheets(app
     app.config.update(PHOTOS_MAX_BYTES=10_000)  # over the limit, within the request's framing allowance
     over = post(client, f"/console/batches/{batch_id}/photos", prefix="photos",
                 data={"file": (io.BytesIO(data), "photos.zip")}, content_type="multipart/form-data")
-    assert over.status_code == 422 and "文件超过 9.8 KB 的上限" in text(over)
+    assert over.status_code == 422 and "文件超过 9.7 KB 的上限" in text(over)
     # Past the limit and the 1 MB allowed for the framing: refused from its length, before anything reads it.
     huge = make_zip({f"{person[0].id_number}.jpg": bytes(1100 * 1024)}, method=zipfile.ZIP_STORED)
     refused = client.post(f"/console/batches/{batch_id}/photos", data=huge,
                           content_type="multipart/form-data; boundary=x")
     assert refused.status_code == 413
-    assert "上传的文件过大" in text(refused) and "不能超过 9.8 KB" in text(refused)
+    assert "上传的文件过大" in text(refused) and "不能超过 9.7 KB" in text(refused)
