@@ -25,8 +25,9 @@ from standards.levels import LEVELS
 
 
 def init_app(app: Flask) -> None:
+    from registry.web import console, console_body, console_certificates, console_uploads  # noqa: F401  (routes)
     from registry.web.catalogue import bp as catalogue_bp
-    from registry.web.console import bp as console_bp
+    from registry.web.console_base import bp as console_bp
     from registry.web.holder import SESSION_LIFETIME
     from registry.web.holder import bp as holder_bp
     from registry.web.public import bp as public_bp
