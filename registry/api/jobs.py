@@ -32,6 +32,7 @@ JOB_EXAMPLE = {
 }
 _UNAUTHENTICATED = "No, wrong or expired credentials (API token or HTTP Basic)"
 _NOT_FOUND = "No such job, or another body's"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @blp.after_request
@@ -50,7 +51,8 @@ def job_answer(job: Job) -> dict[str, Any]:
 
 
 def file_role(job: Job) -> str | None:
-    """Which file of the job its readers download: a print bundle, or a refused import's error report."""
+    """Which file of the job its readers download: a print bundle, or a refused import's error report (made
+    when asked for, in the reader's language)."""
     if job.kind == "print" and job.status == "succeeded":
         return "output"
     if job.kind == "import" and job.status == "failed" and job.result and "errors" in job.result:
@@ -109,6 +111,11 @@ class JobFileResource(MethodView):
         """The print bundle a finished print job rendered, or the row errors of a refused import as XLSX."""
         session = get_session()
         job = job_service.get_job(session, job_id, actor=current_actor())
-        file = job_service.job_file(session, job, file_role(job) or "output")
-        return Response(file.content, mimetype=file.media_type, headers={
-            "Content-Disposition": f'attachment; filename="{file.filename}"'})
+        report = jobs.error_report(job, reader_language())
+        if report is not None:
+            content, filename, media_type = *report, XLSX
+        else:
+            file = job_service.job_file(session, job, "output")
+            content, filename, media_type = file.content, file.filename, file.media_type
+        return Response(content, mimetype=media_type, headers={
+            "Content-Disposition": f'attachment; filename="{filename}"'})

@@ -14,8 +14,10 @@ from registry.jobs.queue import JobQueue, LiveProgress
 from registry.jobs.runner import run_job
 from registry.models import Job
 from registry.services import jobs
+from registry.services.sheets import CellError
+from registry.services.spreadsheet_import import errors_xlsx
 
-__all__ = ["JobQueue", "JobView", "init_app", "job_queue", "recover_interrupted", "send", "view"]
+__all__ = ["JobQueue", "JobView", "error_report", "init_app", "job_queue", "recover_interrupted", "send", "view"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,14 @@ class JobView:
     def retryable(self) -> bool:
         return self.state in ("failed", "interrupted")
 
+    def result(self, lang: str) -> dict[str, Any] | None:
+        """The job's result for a reader: a refused file's errors (kept in both languages) in theirs."""
+        result = self.job.result
+        if not result or "errors" not in result:
+            return result
+        en = lang.startswith("en")
+        return result | {"errors": [_localised(error, en) for error in result["errors"]]}
+
     def as_dict(self, lang: str) -> dict[str, Any]:
         job = self.job
         error = None
@@ -67,8 +77,28 @@ class JobView:
                      "field": job.error.get("field")}
         return {"id": job.id, "kind": job.kind, "status": self.state, "batch_id": job.batch_id,
                 "progress": {"done": self.done, "total": self.total, "percent": self.percent},
-                "attempts": job.attempts, "result": job.result, "error": error, "created_at": job.created_at,
+                "attempts": job.attempts, "result": self.result(lang), "error": error, "created_at": job.created_at,
                 "started_at": job.started_at, "finished_at": job.finished_at}
+
+
+def _localised(error: dict[str, Any], en: bool) -> dict[str, Any]:
+    """One refused cell (row, column) or file, with its column name and message in one language."""
+    shown = {k: v for k, v in error.items() if not k.endswith(("_zh", "_en"))}
+    shown["message"] = error["message_en" if en else "message_zh"]
+    if "column_zh" in error:
+        shown["column_name"] = error["column_en" if en else "column_zh"]
+    return shown
+
+
+def error_report(job: Job, lang: str) -> tuple[bytes, str] | None:
+    """A refused import's bad cells as an XLSX report in the reader's language (formula-safe), and its file name;
+    None for any other job."""
+    result = job.result or {}
+    if job.kind != "import" or job.status != "failed" or "errors" not in result:
+        return None
+    cells = [CellError(line=e["row"], column=e["column"], column_zh=e["column_zh"], column_en=e["column_en"],
+                       message_zh=e["message_zh"], message_en=e["message_en"]) for e in result["errors"]]
+    return errors_xlsx(cells, lang, int(result.get("omitted", 0))), f"batch-{job.batch_id}-errors.xlsx"
 
 
 def view(app: Flask, job: Job) -> JobView:

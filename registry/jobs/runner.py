@@ -26,13 +26,11 @@ from registry.services.issuance import approve_batch
 from registry.services.photo_import import PhotosRejected, import_photos
 from registry.services.printing import print_bundle
 from registry.services.sheets import PastedRowsRejected
-from registry.services.spreadsheet_import import errors_xlsx, estimated_rows, import_spreadsheet
+from registry.services.spreadsheet_import import estimated_rows, import_spreadsheet
 
 log = logging.getLogger(__name__)
 
 Report = Callable[[int, int], None]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SHOWN_ERRORS = 1000  # row errors kept with a refused import's job (all of them are in its XLSX report)
 
 
 @dataclass
@@ -93,8 +91,8 @@ def _print(app: Flask, session: Session, job: Job, actor: Actor, report: Report)
 
 
 def _import(app: Flask, session: Session, job: Job, actor: Actor, report: Report) -> Outcome:
-    """The uploaded file, checked and imported whole; refused rows are kept with the job (the first
-    SHOWN_ERRORS as data, all of them as an XLSX report in the language of the person who uploaded)."""
+    """The uploaded file, checked and imported whole; a refused file's bad cells are kept with the job in both
+    languages (each reader sees them, and their XLSX report, in theirs)."""
     upload = jobs.job_file(session, job, "input")
     total = estimated_rows(upload.filename, upload.content)
     report(0, total)
@@ -104,14 +102,9 @@ def _import(app: Flask, session: Session, job: Job, actor: Actor, report: Report
                                     limits=import_limits(app), progress=lambda rows: report(rows, max(total, rows)))
     except PastedRowsRejected as refused:
         session.rollback()
-        lang = str(job.params.get("lang", "zh"))
-        english = lang.startswith("en")
-        errors = [{"row": e.line, "column": e.column, "column_name": e.column_en if english else e.column_zh,
-                   "message": e.message_en if english else e.message_zh} for e in refused.errors[:SHOWN_ERRORS]]
-        report_file = JobFile(job_id=job.id or 0, role="errors", filename=f"batch-{job.batch_id}-errors.xlsx",
-                              media_type=XLSX, content=errors_xlsx(refused.errors, lang, refused.omitted))
-        return Outcome({"errors": errors, "omitted": refused.omitted + len(refused.errors) - len(errors)}, 0,
-                       [report_file], refused=refused)
+        errors = [{"row": e.line, "column": e.column, "column_zh": e.column_zh, "column_en": e.column_en,
+                   "message_zh": e.message_zh, "message_en": e.message_en} for e in refused.errors]
+        return Outcome({"errors": errors, "omitted": refused.omitted}, 0, refused=refused)
     return Outcome({"added": result.added, "passed": result.passed}, result.added)
 
 
@@ -123,11 +116,9 @@ def _photos(app: Flask, session: Session, job: Job, actor: Actor, report: Report
                                limits=photo_limits(app))
     except PhotosRejected as refused:
         session.rollback()
-        english = str(job.params.get("lang", "zh")).startswith("en")
-        errors = [{"file": e.name, "reason": e.reason, "message": e.message_en if english else e.message_zh}
-                  for e in refused.errors[:SHOWN_ERRORS]]
-        return Outcome({"errors": errors, "omitted": refused.omitted + len(refused.errors) - len(errors)}, 0,
-                       refused=refused)
+        errors = [{"file": e.name, "reason": e.reason, "message_zh": e.message_zh, "message_en": e.message_en}
+                  for e in refused.errors]
+        return Outcome({"errors": errors, "omitted": refused.omitted}, 0, refused=refused)
     stored = result.stored
     return Outcome({"stored": stored, "replaced": result.replaced, "ignored": result.ignored}, stored)
 

@@ -27,7 +27,9 @@ class JobSchema(Schema):
     batch_id = fields.Integer(required=True)
     progress = fields.Nested(JobProgressSchema, required=True)
     attempts = fields.Integer(required=True, metadata={"description": "how many times a worker started it"})
-    result = fields.Dict(allow_none=True, metadata={"description": "what it did, e.g. {\"certificates\": 10000}"})
+    result = fields.Dict(allow_none=True, metadata={"description": (
+        "what it did, e.g. {\"certificates\": 10000}; a refused import's `errors` (row, column, column_name, "
+        "message) or a refused photo ZIP's (file, reason, message), in the reader's language, and `omitted`")})
     error = fields.Nested(JobErrorSchema, allow_none=True)
     created_at = fields.DateTime(required=True)
     started_at = fields.DateTime(allow_none=True)

@@ -24,7 +24,9 @@ from registry.web.staff import current_actor
 
 def page(job_id: int, *, status: int = 200, problem: str | None = None) -> Any:
     job = job_service.get_job(get_session(), job_id, actor=current_actor())
-    return render_template("console_job.html", job=job, view=jobs.view(current_app, job), problem=problem), status
+    view = jobs.view(current_app, job)
+    return render_template("console_job.html", job=job, view=view, result=view.result(select_language()),
+                           problem=problem), status
 
 
 def progress(job_id: int) -> Any:
@@ -54,8 +56,8 @@ def retry(job_id: int) -> Any:
 def download(job_id: int) -> Any:
     session = get_session()
     job: Job = job_service.get_job(session, job_id, actor=current_actor())
-    role = "errors" if job.kind == "import" else "output"
-    file = job_service.job_file(session, job, role)
-    if role == "errors":
-        return xlsx_download(file.content, file.filename)
+    report = jobs.error_report(job, select_language())
+    if report is not None:
+        return xlsx_download(*report)
+    file = job_service.job_file(session, job, "output")
     return pdf_download(file.content, file.filename)

@@ -139,15 +139,20 @@ def test_a_large_file_is_imported_by_a_job_and_a_refused_one_keeps_its_errors(ap
                           data={"file": (io.BytesIO(_csv(bad)), "bad.csv")}, content_type="multipart/form-data")
 
     assert refused.status_code == 202, refused.get_json()
-    job = client.get(refused.headers["Location"], headers=headers).get_json()
+    # Each reader gets the refused cells, and their report, in their own language, whoever uploaded.
+    english = client.get(refused.headers["Location"], headers={**headers, "Accept-Language": "en"}).get_json()
+    job = client.get(refused.headers["Location"], headers={**headers, "Accept-Language": "zh"}).get_json()
     assert job["kind"] == "import" and job["status"] == "failed"
     assert job["error"]["reason"] == "pasted-rows-invalid"
-    named = {(e["row"], e["column_name"]) for e in job["result"]["errors"]}  # in the uploader's language
-    assert named == {(2, "ID number"), (3, "Practical skills assessment")}
-    report = client.get(job["links"]["file"], headers=headers)
-    assert report.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(report.data)).worksheets[0]
-    assert sheet.max_row >= 3  # a header and a row per error
+    assert {(e["row"], e["column_name"]) for e in english["result"]["errors"]} == {
+        (2, "ID number"), (3, "Practical skills assessment")}
+    assert {(e["row"], e["column_name"]) for e in job["result"]["errors"]} == {(2, "证件号码"), (3, "技能考核")}
+    assert all(set(e) == {"row", "column", "column_name", "message"} for e in job["result"]["errors"])
+    for lang, header in (("zh", ["行", "列", "列名", "问题"]), ("en", ["Row", "Column", "Column name", "Problem"])):
+        report = client.get(job["links"]["file"], headers={**headers, "Accept-Language": lang})
+        assert report.status_code == 200 and report.mimetype.endswith("spreadsheetml.sheet")
+        rows = list(openpyxl.load_workbook(io.BytesIO(report.data)).worksheets[0].iter_rows(values_only=True))
+        assert list(rows[0]) == header and len(rows) == 3  # a header and a row per error
     assert session.exec(select(Candidate).where(Candidate.batch_id == batch_id)).first() is None
 
     imported = client.post(f"/api/v1/batches/{batch_id}/import", headers=headers,
