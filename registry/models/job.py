@@ -52,7 +52,7 @@ class JobFile(SQLModel, table=True):
     __tablename__ = "job_files"
 
     job_id: int = Field(foreign_key="jobs.id", primary_key=True)
-    role: str = Field(max_length=10, primary_key=True)  # input, output, errors
+    role: str = Field(max_length=10, primary_key=True)  # input (an upload), output (a print bundle)
     filename: str = Field(max_length=200)
     media_type: str = Field(max_length=100)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
