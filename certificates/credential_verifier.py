@@ -24,7 +24,7 @@ from certificates.badges import identity_hash
 from certificates.data_integrity import verify as proof_verifies
 from certificates.jsonld import CanonicalizationError, statements
 from certificates.trust import CredentialKeyEntry, StatusSnapshot, TrustBundle
-from certificates.verifier import EXIT_CODES, Verdict
+from certificates.verifier import Verdict, Verdicted
 
 _VC = "https://www.w3.org/2018/credentials#"
 _OB = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#"
@@ -62,20 +62,12 @@ HEADLINES = {
 
 
 @dataclass(frozen=True)
-class CredentialReport:
+class CredentialReport(Verdicted):
     verdict: Verdict
     detail: str = ""
     signed: SignedCredential | None = None  # only once the proof verified
     issuer: CredentialKeyEntry | None = None
     checks: tuple[str, ...] = field(default=())
-
-    @property
-    def genuine(self) -> bool:
-        return self.verdict is Verdict.GENUINE
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_CODES[self.verdict]
 
     def lines(self) -> list[str]:
         """What `registry verify` prints for a credential."""

@@ -52,13 +52,10 @@ HEADLINES = {
 }
 
 
-@dataclass(frozen=True)
-class Report:
+class Verdicted:
+    """What a verifier's report of any kind answers: genuine or not, and the exit status `registry verify` gives."""
+
     verdict: Verdict
-    detail: str = ""  # one plain English sentence on what exactly failed or what was found
-    payload: QrPayload | None = None
-    issuer: KeyEntry | None = None
-    checks: tuple[str, ...] = field(default=())  # what passed, in order
 
     @property
     def genuine(self) -> bool:
@@ -67,6 +64,15 @@ class Report:
     @property
     def exit_code(self) -> int:
         return EXIT_CODES[self.verdict]
+
+
+@dataclass(frozen=True)
+class Report(Verdicted):
+    verdict: Verdict
+    detail: str = ""  # one plain English sentence on what exactly failed or what was found
+    payload: QrPayload | None = None
+    issuer: KeyEntry | None = None
+    checks: tuple[str, ...] = field(default=())  # what passed, in order
 
     def lines(self) -> list[str]:
         """What `registry verify` prints."""
