@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
@@ -177,6 +177,7 @@ def init_app(app: Flask) -> None:
                                                                 imports_blp, statistics_blp, jobs_blp,
                                                                 photos_blp)}
     app.before_request(_authenticated)
+    app.after_request(_private)
     app.register_blueprint(trust_bp)
     app.register_blueprint(docs_bp)
     app.register_error_handler(DomainError, handle_domain_error)
@@ -190,6 +191,14 @@ def _authenticated() -> None:
     a validation error that would tell them about the endpoint."""
     if request.blueprint in current_app.extensions["registry.api_private"]:
         current_actor(write=request.method not in ("GET", "HEAD", "OPTIONS"))
+
+
+def _private(response: Response) -> Response:
+    """Every answer of a private endpoint is for its caller alone (full ID numbers, photos, a body's batches):
+    never kept by a browser or a shared cache."""
+    if request.blueprint in current_app.extensions["registry.api_private"]:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _index() -> Any:

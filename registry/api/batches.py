@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, current_app, url_for
+from flask import current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -78,12 +78,6 @@ BATCH_EXAMPLE = {
     "return_reason": "第 3 名考生技能考核成绩与评分表不符，请核对。",
 }
 
-
-@blp.after_request
-def _private(response: Response) -> Response:
-    """Answers carry full ID numbers: never kept by a browser or a proxy."""
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _now() -> datetime:

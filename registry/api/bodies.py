@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Response, current_app, url_for
+from flask import current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -53,12 +53,6 @@ _KEYS = {"current": {"key_id": "k4f1c2d9e0a1b2c3", "valid_from": "2026-05-20", "
 _UNAUTHENTICATED = "No, wrong or expired credentials (API token or HTTP Basic)"
 _NOT_FOUND = "No such body, or another body's (a body's staff see only their own)"
 
-
-@blp.after_request
-def _private(response: Response) -> Response:
-    """Answers carry contact people and phone numbers: never kept by a browser or a shared cache."""
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _now() -> datetime:

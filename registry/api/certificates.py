@@ -52,12 +52,6 @@ _UNAUTHENTICATED = "No, wrong or expired credentials (API token or HTTP Basic)"
 _NOT_FOUND = "No such certificate, or another body's (a body's staff see only their own)"
 
 
-@blp.after_request
-def _private(response: Response) -> Response:
-    """Answers carry holders and full ID numbers: never kept by a browser or a shared cache."""
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
 
 def _now() -> datetime:
     return datetime.now(UTC)

@@ -59,11 +59,6 @@ def _size(stream: Any) -> int:
     return size
 
 
-@blp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
 
 @blp.route("/batches/<int:batch_id>/template.xlsx")
 class BatchTemplate(MethodView):

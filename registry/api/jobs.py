@@ -35,11 +35,6 @@ _NOT_FOUND = "No such job, or another body's"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@blp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
 
 def job_answer(job: Job) -> dict[str, Any]:
     """The job as JobSchema shows it, with live progress from the queue."""

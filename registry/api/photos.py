@@ -69,12 +69,6 @@ def _declared_too_large() -> None:
                            field="file")
 
 
-@blp.after_request
-def _private(response: Response) -> Response:
-    """Photos are personal data, and answers name ID numbers: never kept by a browser or a proxy."""
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
 
 @blp.route("/batches/<int:batch_id>/photos")
 class BatchPhotos(MethodView):

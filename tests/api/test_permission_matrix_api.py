@@ -378,6 +378,7 @@ def test_the_regulator_reads_everything_and_may_not_change_a_bodys_batches(app, 
     for call in reads:
         response = send(client, call, headers)
         assert response.status_code == 200, f"regulator {call}: {response.status_code} {response.get_data()[:300]}"
+        assert response.headers["Cache-Control"] == "private, no-store", f"{call}: may be kept by a cache"
         if call.key in COLLECTIONS:  # what body B's staff must not see is there to be seen
             assert world.a in owners(response.get_json()), f"regulator {call}: body A missing"
     for call in refused:
