@@ -1,4 +1,4 @@
-"""A file sent to a signed-in person (PDF, XLSX): an attachment, never kept by a shared cache."""
+"""A file sent to a signed-in person (PDF, XLSX, a credential): an attachment, never kept by a shared cache."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ def pdf_download(data: bytes, filename: str) -> Response:
 
 def xlsx_download(data: bytes, filename: str) -> Response:
     return _download(data, XLSX, filename)
+
+
+def credential_download(data: bytes, filename: str) -> Response:
+    return _download(data, "application/ld+json", filename)
 
 
 def _download(data: bytes, mimetype: str, filename: str) -> Response:

@@ -1,5 +1,6 @@
 """The holder portal at /holder: sign in with 证件号码 + 姓名 + one 证书编号, see every certificate, download each
-signed PDF, copy its share link (the QR's URL). Failed sign-ins are limited per client and locked out per ID."""
+signed PDF or its Open Badges credential (for a wallet), copy its share link (the QR's URL). Failed sign-ins are
+limited per client and locked out per ID."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from flask_babel import gettext as _
 
 from registry.db import get_read_session, get_session
 from registry.limits import limiter
+from registry.models import Certificate
 from registry.runtime import document_settings, vault_for
+from registry.services.badges import credential_json, signed_credential
 from registry.services.documents import certificate_url, signed_pdf
 from registry.services.holders import Holder, attempt_key, authenticate_holder, certificates_of, holder_by_certificate
 from registry.services.issuance import get_certificate
-from registry.web.downloads import pdf_download
+from registry.web.downloads import credential_download, pdf_download
 from registry.web.errors import page_errors
 from registry.web.forms import HolderLoginForm, LogoutForm
 
@@ -85,17 +88,38 @@ def certificates() -> Any:
     return response
 
 
-@bp.get("/certificates/<string:number>.pdf")
-def pdf(number: str) -> Any:
+def _own_certificate(number: str) -> Certificate | Any:
+    """The signed-in holder's certificate of that number; otherwise the page to answer with instead."""
     holder = current_holder()
     if holder is None:
         return redirect(url_for("holder.sign_in"))
     cert = get_certificate(get_session(), number)
     if (cert.id_type, cert.id_number) != (holder.id_type, holder.id_number):
         return render_template("error.html", title=_("未找到证书"), message=_("您的证书中没有这个编号。")), 404
+    return cert
+
+
+@bp.get("/certificates/<string:number>.pdf")
+def pdf(number: str) -> Any:
+    cert = _own_certificate(number)
+    if not isinstance(cert, Certificate):
+        return cert
     data = signed_pdf(get_session(), vault_for(current_app), cert, settings=document_settings(current_app),
                       now=datetime.now(UTC))
     return pdf_download(data, f"{cert.number}.pdf")
+
+
+@bp.get("/certificates/<string:number>.json")
+def credential(number: str) -> Any:
+    """The certificate's Open Badges 3.0 credential, signed by its body, for the holder's wallet."""
+    cert = _own_certificate(number)
+    if not isinstance(cert, Certificate):
+        return cert
+    session = get_session()
+    signed = signed_credential(session, vault_for(current_app), cert, base_url=document_settings(current_app).base_url,
+                               now=datetime.now(UTC))
+    session.commit()  # the body's credential key, if this was its first credential
+    return credential_download(credential_json(signed), f"{cert.number}.credential.json")
 
 
 @bp.post("/logout")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
+from certificates import data_integrity
 from certificates.pades import check_pdf_signature
 from certificates.pki import load_certificate_pem
 from registry.services import issuance
@@ -69,6 +71,28 @@ def test_the_holder_downloads_a_signed_pdf_of_their_own_certificate_only(client,
     assert check_pdf_signature(response.data, [load_certificate_pem(root_key(session).certificate_pem)]).ok
     refused = client.get(f"/holder/certificates/{stranger.number}.pdf")
     assert refused.status_code == 404 and b"%PDF" not in refused.data
+
+
+def test_the_holder_downloads_a_verifiable_credential_for_a_wallet(client, session, holder):
+    person, second, stranger = holder
+    sign_in(client, person)
+    page = client.get("/holder/certificates").get_data(as_text=True)
+    assert f"/holder/certificates/{person.number}.json" in page
+    assert f"/holder/certificates/{second.number}.json" not in page  # revoked: no fresh credential offered
+
+    response = client.get(f"/holder/certificates/{person.number}.json")
+    assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{person.number}.credential.json"'
+    credential = json.loads(response.data)
+    assert data_integrity.verify(credential)
+    assert credential["credentialSubject"]["licenseNumber"] == person.number
+    bundle = json.loads(client.get("/.well-known/skill-registry/trust.json").data)
+    assert credential["issuer"]["id"] in {key["did"] for key in bundle["credential_keys"]}
+
+    assert client.get(f"/holder/certificates/{stranger.number}.json").status_code == 404
+    refused = client.get(f"/holder/certificates/{second.number}.json")
+    assert refused.status_code == 409 and "已撤销" in refused.get_data(as_text=True)
 
 
 def test_wrong_details_are_refused_without_saying_which(client, holder):
