@@ -48,7 +48,9 @@ _SCOPE = {"id": 12, "occupation_code": "6-31-01-03", "occupation_name": "电工"
 _KEYS = {"current": {"key_id": "k4f1c2d9e0a1b2c3", "valid_from": "2026-05-20", "valid_to": "2036-05-17",
                      "in_date": True},
          "keys": [{"key_id": "k4f1c2d9e0a1b2c3", "created_at": "2026-05-20T02:00:00+00:00",
-                   "not_after": "2036-05-17T02:00:00+00:00", "retired_at": None}]}
+                   "not_after": "2036-05-17T02:00:00+00:00", "retired_at": None}],
+         "credential_keys": [{"did": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                              "created_at": "2026-05-20T02:00:00+00:00", "retired_at": None}]}
 
 _UNAUTHENTICATED = "No, wrong or expired credentials (API token or HTTP Basic)"
 _NOT_FOUND = "No such body, or another body's (a body's staff see only their own)"

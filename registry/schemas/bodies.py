@@ -121,9 +121,20 @@ class KeyInfoSchema(Schema):
                                  metadata={"description": "null for the key in use; a retired key still verifies"})
 
 
+class CredentialKeyInfoSchema(Schema):
+    did = fields.String(metadata={"description": "did:key:z6Mk…, the Ed25519 public key that signs the body's "
+                                                "Open Badges credentials (docs/open-badges.md)"})
+    created_at = fields.DateTime(format="iso")
+    retired_at = fields.DateTime(format="iso", allow_none=True,
+                                 metadata={"description": "null for the key in use; what a retired key signed "
+                                                          "still verifies"})
+
+
 class BodyKeysSchema(Schema):
     """Public facts of a body's signing keys (never a private half)."""
 
     current = fields.Nested(KeyStatusSchema, allow_none=True,
                             metadata={"description": "the key it signs with now; null if it has none"})
     keys = fields.List(fields.Nested(KeyInfoSchema), metadata={"description": "in use first, then retired"})
+    credential_keys = fields.List(fields.Nested(CredentialKeyInfoSchema),
+                                  metadata={"description": "its Open Badges credential keys, in use first"})

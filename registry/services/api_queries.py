@@ -98,10 +98,12 @@ def scope_line(session: Session, *, body_id: int, scope_id: int, today: date) ->
 class BodyKeys:
     current: registers.KeyStatus | None  # the key the body signs with now; None if it has none
     keys: list[oversight.KeyInfo]  # every key, the one in use first, then retired ones newest first
+    credential_keys: list[oversight.CredentialKeyInfo]  # the same for its Open Badges credential keys
 
 
 def body_keys(session: Session, body_id: int, *, now: datetime) -> BodyKeys:
-    return BodyKeys(registers.key_status(session, body_id, now=now), oversight.keys_of(session, body_id))
+    return BodyKeys(registers.key_status(session, body_id, now=now), oversight.keys_of(session, body_id),
+                    oversight.credential_keys_of(session, body_id))
 
 
 # --- Certificates -------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from certificates import fold_id
-from registry.models import Body, Certificate, Revocation, SigningKey, User
+from registry.models import Body, Certificate, CredentialKey, Revocation, SigningKey, User
 from registry.services.bodies import ScopeLine, public_scope, scope_of
 
 PAGE_SIZE = 50
@@ -90,6 +90,25 @@ class KeyInfo:
     created_at: datetime
     not_after: datetime
     retired_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CredentialKeyInfo:
+    """A body's Open Badges credential key: its did:key (the public key itself), when made and retired."""
+
+    did: str
+    created_at: datetime
+    retired_at: datetime | None
+
+
+def credential_keys_of(session: Session, body_id: int) -> list[CredentialKeyInfo]:
+    """A body's credential keys, the one in use first, then retired ones newest first."""
+    rows = session.exec(
+        select(CredentialKey.public_key_multibase, CredentialKey.created_at, CredentialKey.retired_at)
+        .where(CredentialKey.body_id == body_id).order_by(col(CredentialKey.id).desc())
+    ).all()
+    keys = [CredentialKeyInfo("did:key:" + multibase, created, retired) for multibase, created, retired in rows]
+    return sorted(keys, key=lambda k: k.retired_at is not None)
 
 
 def keys_of(session: Session, body_id: int) -> list[KeyInfo]:

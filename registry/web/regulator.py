@@ -223,6 +223,7 @@ def _body_page(body_id: int, *, scope_form: ScopeForm | None = None, status_form
         "regulator_body.html", body=found,
         scope=oversight.scope_rows(session, body_id, today=_today()),
         keys=oversight.keys_of(session, body_id),
+        credential_keys=oversight.credential_keys_of(session, body_id),
         counts=oversight.certificate_counts(session, body_id),
         scope_form=scope_form or _scope_form(session),
         status_form=status_form or _status_form(found),
@@ -290,7 +291,8 @@ def change_status(body_id: int) -> Any:
 @staff_required("regulator")
 def rotate_key(body_id: int) -> Any:
     key = rotate_body_key(get_session(), vault_for(current_app), body_id=body_id, actor=current_actor(), now=_now())
-    flash(_("已轮换签名密钥，新密钥编号 %(key_id)s。旧密钥已停用，其签发的证书仍可验证。", key_id=key.key_id), "ok")
+    flash(_("已轮换签名密钥与凭证密钥，新签名密钥编号 %(key_id)s。旧密钥已停用，其签发的证书和凭证仍可验证。",
+            key_id=key.key_id), "ok")
     return redirect(url_for("regulator.body", body_id=body_id, _anchor="keys"))
 
 

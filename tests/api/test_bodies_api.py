@@ -56,6 +56,7 @@ def test_the_regulator_files_a_body_and_its_scope_and_its_staff_see_only_their_o
         "state": "in-force", "withdrawn_on": None}
     key = client.get(f"/api/v1/bodies/{body['id']}/key", headers=regulator).get_json()
     assert key["current"]["in_date"] is True and [k["retired_at"] for k in key["keys"]] == [None]
+    assert [k["retired_at"] for k in key["credential_keys"]] == [None]  # made at filing, listed in the bundle
 
     staff = auth_headers(session, f.staff(session, session.get(Body, body["id"]), "assessor"), write=False)
     mine = client.get("/api/v1/bodies", headers=staff).get_json()
@@ -224,6 +225,9 @@ def test_the_regulator_rotates_a_key_and_the_old_one_is_kept_retired(client, ses
     assert keys["current"]["key_id"] != before and keys["current"]["in_date"] is True
     assert [(k["key_id"], k["retired_at"] is None) for k in keys["keys"]] == [(keys["current"]["key_id"], True),
                                                                               (before, False)]
+    # Its Open Badges credential key turned over with it: a new did:key in use, the old one retired.
+    assert [k["retired_at"] is None for k in keys["credential_keys"]] == [True, False]
+    assert all(k["did"].startswith("did:key:z6Mk") for k in keys["credential_keys"])
     assert client.get(f"/api/v1/bodies/{a}/key", headers=auth_headers(session, world["a_admin"], write=False)
                       ).get_json() == keys
     assert "PRIVATE" not in rotated.get_data(as_text=True)

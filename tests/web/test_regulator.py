@@ -141,16 +141,20 @@ def test_scope_status_and_key_rotation_on_the_body_page(client, session, regulat
     assert rotated.status_code == 302
     new = current_key(session, body.id).key_id
     html = client.get(page).get_data(as_text=True)
-    assert new != old and f"新密钥编号 {new}" in html
+    assert new != old and f"新签名密钥编号 {new}" in html
     assert re.search(rf"{old}</span></th>.*?已停用", html, re.S)
     assert re.search(rf"{new}</span></th>.*?使用中", html, re.S)
+    # The credential key turned over with it: two did:keys listed, the retired one and its successor.
+    dids = re.findall(r'<span class="mono did">(did:key:z6Mk\w+)</span></th>\s*<td>[^<]*</td>\s*'
+                      r'<td><span class="badge (\w+)"', html)
+    assert sorted(state for _, state in dids) == ["active", "retired"] and dids[0][0] != dids[1][0]
     assert "BEGIN" not in html and "PRIVATE" not in html
 
     no_return = client.post(f"{page}/status", data={"csrf_token": csrf(client, page), "change": "withdraw",
                                                     "reason": "机构注销"})
     assert no_return.status_code == 302 and session.get(Body, body.id).status == "withdrawn"
     html = client.get(page).get_data(as_text=True)
-    assert "已撤销备案" in html and "轮换签名密钥" not in html and "变更状态" not in html
+    assert "已撤销备案" in html and "轮换签名与凭证密钥" not in html and "变更状态" not in html
     assert client.post(f"{page}/key", data={"csrf_token": csrf(client, page)}).status_code == 409
 
 
