@@ -128,12 +128,19 @@ def keys_rotate(body_id: int) -> None:
 
 @keys.command("list")
 def keys_list() -> None:
-    """One key per line: key id, role, body id, not after, active or retired. Never a private key."""
+    """One key per line: key id, role, body id, not after, active or retired; then the bodies' Open Badges
+    credential keys: key id, "credential", body id, its did:key, active or retired. Never a private key."""
     from registry.services import keys as key_service
+    from registry.services.credential_keys import list_credential_keys
 
-    for key in key_service.list_keys(get_session()):
+    session = get_session()
+    for key in key_service.list_keys(session):
         state = f"retired {key.retired_at:%Y-%m-%d}" if key.retired_at else "active"
         click.echo(f"{key.key_id}\t{key.role}\t{key.body_id or '-'}\t{key.not_after:%Y-%m-%d}\t{state}")
+    for credential in list_credential_keys(session):
+        state = f"retired {credential.retired_at:%Y-%m-%d}" if credential.retired_at else "active"
+        click.echo(f"{credential.key_id}\tcredential\t{credential.body_id}\tdid:key:{credential.public_key_multibase}"
+                   f"\t{state}")
 
 
 @main.group("standards")

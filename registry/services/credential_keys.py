@@ -27,6 +27,11 @@ def current_credential_key(session: Session, body_id: int) -> CredentialKey | No
     ).first()
 
 
+def list_credential_keys(session: Session) -> list[CredentialKey]:
+    """Every body's credential keys, by body, the oldest first."""
+    return list(session.exec(select(CredentialKey).order_by(col(CredentialKey.body_id), col(CredentialKey.id))))
+
+
 def find_credential_key(session: Session, key_id: str) -> CredentialKey | None:
     return session.exec(select(CredentialKey).where(CredentialKey.key_id == key_id)).first()
 

@@ -150,6 +150,23 @@ def test_the_regulator_files_a_body_and_its_scope_from_the_command_line(cli_app)
     assert f"{body_id}\tS000144440101\tS\tsuspended\t某评价中心" in run(cli_app, "bodies", "list").output.splitlines()
 
 
+def test_rotating_a_bodys_keys_turns_over_both_and_the_list_shows_them(cli_app):
+    run(cli_app, "standards", "sync")
+    run(cli_app, "keys", "init")
+    out = run(cli_app, "bodies", "file", "--name", "某评价中心", "--kind", "S", "--credit-code", "52440000MJL000207G",
+              "--province", "44", "--body-code", "0001", "--site-code", "440101", "--contact-name", "张三",
+              "--contact-phone", "020-1").output
+    body_id = re.search(r"filed body (\d+)", out).group(1)
+    assert re.search(r"now signs with key [0-9a-f]{16}", run(cli_app, "keys", "rotate", body_id).output)
+
+    lines = [line.split("\t") for line in run(cli_app, "keys", "list").output.splitlines()]
+    signing = [(role, state.split()[0]) for _, role, owner, _, state in lines if owner == body_id and role == "body"]
+    credential = [(did, state.split()[0]) for _, role, owner, did, state in lines if role == "credential"]
+    assert sorted(signing) == [("body", "active"), ("body", "retired")]
+    assert sorted(state for _, state in credential) == ["active", "retired"]
+    assert all(re.fullmatch(r"did:key:z6Mk\w+", did) for did, _ in credential)
+
+
 def test_demo_refuses_a_production_registry(tmp_path):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}", "ENV": "production"})
     result = run(app, "demo", ok=False)
