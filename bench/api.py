@@ -649,7 +649,7 @@ def breakdown(url: str, master_key: str, targets: Sequence[Target], count: int, 
     from registry.limits import limiter
     from registry.models import Certificate
     from registry.schemas.verify import VerifyRequestSchema, VerifyResponseSchema
-    from registry.services.verification import is_genuine, verify_by_number
+    from registry.services.verification import BY_NUMBER, is_genuine, verify_by_number
 
     saved = {k: v for k, v in os.environ.items() if k.startswith("REGISTRY_")}
     instance = tempfile.mkdtemp(prefix="bench-api-")
@@ -665,7 +665,10 @@ def breakdown(url: str, master_key: str, targets: Sequence[Target], count: int, 
     bodies = [json.dumps({"number": t.number, "name": t.name}, ensure_ascii=False).encode() for t in targets]
     engine = make_engine(url)  # the app's settings: pool pre-ping on
     bare = create_engine(make_url(url).set(drivername="postgresql+psycopg"))  # as make_engine, without pre-ping
+    # What a lookup engine of its own would be: autocommit from the start, no pre-ping (not what the app does).
+    lookup_engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     sessions, bare_sessions = make_session_factory(engine), make_session_factory(bare)
+    lookup_sessions = make_session_factory(lookup_engine)
 
     def service(i: int, factory: Any = sessions) -> Any:
         with factory() as session:
@@ -675,6 +678,12 @@ def breakdown(url: str, master_key: str, targets: Sequence[Target], count: int, 
         """As the view does it: the app's read session in autocommit, closed when the app context ends."""
         with app.app_context():
             return verify_by_number(get_lookup_session(), number=targets[i % n].number, name=targets[i % n].name)
+
+    def bare_connection(i: int) -> Any:
+        """The service's statement alone on a connection of the lookup engine: no session, no answer built."""
+        with lookup_engine.connect() as connection:
+            return connection.execute(BY_NUMBER, {"number": targets[i % n].number,
+                                                  "name": targets[i % n].name}).mappings().all()
 
     def orm_entity(i: int) -> Any:
         with bare_sessions() as session:
@@ -718,6 +727,9 @@ def breakdown(url: str, master_key: str, targets: Sequence[Target], count: int, 
         ("service: lookup session (autocommit) + verify_by_number, as the view", lookup),
         ("service: session in a transaction + verify_by_number (pre-ping)", service),
         ("service: session in a transaction + verify_by_number, no pre-ping", lambda i: service(i, bare_sessions)),
+        ("service: session of an autocommit engine, no pre-ping + verify_by_number",
+         lambda i: service(i, lookup_sessions)),
+        ("Core: the service's statement on a connection of that engine", bare_connection),
         ("ORM: session + select(Certificate) by number, no joins", orm_entity),
         ("psycopg: the service's SQL, BEGIN ... ROLLBACK", lambda i: replay(in_transaction, i)),
         ("psycopg: the service's SQL, autocommit", lambda i: replay(autocommit, i)),
@@ -746,6 +758,7 @@ def breakdown(url: str, master_key: str, targets: Sequence[Target], count: int, 
     shutil.rmtree(instance, ignore_errors=True)
     engine.dispose()
     bare.dispose()
+    lookup_engine.dispose()
     print()
     print(f"where a verify request's time goes: in this process, {count:,} calls each (a test client, no gunicorn)")
     print_table(("step", "CPU ms/call", "PostgreSQL CPU ms/call", "wall ms/call"), rows)
